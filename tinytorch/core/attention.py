@@ -155,6 +155,11 @@ class CausalTransformer(Module):
         is the cost a KV cache removes.
         """
         ids = _as_ids(prompt)
+        if ids.shape[1] + max_new_tokens > self.max_seq_len:
+            raise ValueError(
+                f"prompt of {ids.shape[1]} tokens + {max_new_tokens} new tokens exceeds "
+                f"max_seq_len={self.max_seq_len}"
+            )
         with no_grad():
             for _ in range(max_new_tokens):
                 next_id = self.forward(ids).data[:, -1, :].argmax(axis=-1)

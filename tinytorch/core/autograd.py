@@ -20,7 +20,7 @@ import numpy as np
 if TYPE_CHECKING:
     from tinytorch.core.tensor import Tensor
 
-__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "backward", "unbroadcast", "requires_graph"]
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "backward", "unbroadcast", "requires_graph", "any_requires_grad"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -145,15 +145,15 @@ def backward(root: Tensor, grad: np.ndarray) -> None:
                 pending[key] = parent_grad
 
 
-def requires_graph(tensors: Iterable[Tensor]) -> bool:
-    """Whether an op over ``tensors`` must record a node.
-
-    A plain loop rather than ``any(generator)``: this runs once per op, and at batch
-    size 1 the generator's setup alone is a visible share of a layer's time.
-    """
-    if not _GradMode.enabled:
-        return False
+def any_requires_grad(tensors: Iterable[Tensor]) -> bool:
+    """A plain loop rather than ``any(generator)``: this runs once per op, and at batch
+    size 1 the generator's setup alone is a visible share of a layer's time."""
     for t in tensors:
         if t.requires_grad:
             return True
     return False
+
+
+def requires_graph(tensors: Iterable[Tensor]) -> bool:
+    """Whether an op over ``tensors`` must record a node."""
+    return _GradMode.enabled and any_requires_grad(tensors)

@@ -183,7 +183,8 @@ class Linear(Module):
     def forward(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor):
             x = Tensor(x)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        shape = x.data.shape
+        if not shape or shape[-1] != self.in_features:
             raise ValueError(
                 f"{self!r} expects inputs whose last dimension is {self.in_features}; got shape {x.shape}"
             )
@@ -214,8 +215,10 @@ class Sequential(Module):
         self.layers = list(layers)
 
     def forward(self, x: Tensor) -> Tensor:
+        # forward() directly: __call__ only forwards to it, and at batch size 1 the
+        # extra call per layer is measurable.
         for layer in self.layers:
-            x = layer(x)
+            x = layer.forward(x)
         return x
 
     def __getitem__(self, index: int) -> Module:

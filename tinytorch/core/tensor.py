@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 import numpy as np
 
 from tinytorch.core.autograd import backward as _run_backward
-from tinytorch.core.autograd import requires_graph, unbroadcast
+from tinytorch.core.autograd import any_requires_grad, is_grad_enabled, unbroadcast
 
 __all__ = ["Tensor", "Parameter", "ArrayLike"]
 
@@ -374,12 +374,21 @@ def _keep_dims(g: np.ndarray, ndim: int, axis: Axis, keepdims: bool) -> np.ndarr
 
 
 def _result(data: np.ndarray, parents: tuple[Tensor, ...], backward: BackwardFn) -> Tensor:
-    """Wrap an op's output, recording the node only when a gradient can flow."""
-    out = Tensor._wrap(data)
-    if requires_graph(parents):
+    """Wrap an op's output, recording the node only when a gradient can flow.
+
+    Every op ends here, so the wrapping and the grad-mode test are written out inline.
+    """
+    out = object.__new__(Tensor)
+    out.data = data
+    out.grad = None
+    if is_grad_enabled() and any_requires_grad(parents):
         out.requires_grad = True
         out._parents = parents
         out._backward = backward
+    else:
+        out.requires_grad = False
+        out._parents = ()
+        out._backward = None
     return out
 
 

@@ -1,14 +1,15 @@
 """Attention and a small causal transformer (Modules 12–13).
 
-The pieces are split so that a later optimisation can reuse them: a decoder with a
-KV cache (Module 18) needs to project only the newest token (``MultiHeadAttention.
-project``), append its keys and values to a cache, and attend over the cache
-(``scaled_dot_product_attention`` with ``causal_mask``), without duplicating the math.
+Every forward method takes an optional ``cache``: an object with ``length`` (tokens
+already processed) and, per layer, ``append(k, v)`` returning all keys and values so
+far. With one, the model processes only the new tokens and attends over the cached
+past: that is the KV cache of Module 18 (:mod:`tinytorch.perf.memoization`), and it
+runs through the same code as the uncached model rather than a copy of it.
 """
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Optional, Protocol, Union
 
 import numpy as np
 
@@ -18,12 +19,25 @@ from tinytorch.core.layers import Embedding, LayerNorm, Linear, Module, _positiv
 from tinytorch.core.tensor import Tensor
 
 __all__ = [
+    "LayerCache",
+    "ModelCache",
     "causal_mask",
     "scaled_dot_product_attention",
     "MultiHeadAttention",
     "TransformerBlock",
     "CausalTransformer",
 ]
+
+
+class LayerCache(Protocol):
+    def append(self, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+        """Store this step's keys/values (B, heads, T_new, head_dim); return all so far."""
+
+
+class ModelCache(Protocol):
+    length: int
+
+    def layer(self, index: int) -> LayerCache: ...
 
 
 def causal_mask(query_len: int, key_len: int) -> np.ndarray:
@@ -89,8 +103,10 @@ class MultiHeadAttention(Module):
         batch, _, length, _ = heads.shape
         return self.out_proj(heads.permute(0, 2, 1, 3).reshape(batch, length, self.embed_dim))
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, cache: Optional[LayerCache] = None) -> Tensor:
         q, k, v = self.project(x)
+        if cache is not None:
+            k, v = cache.append(k, v)
         mask = causal_mask(q.shape[-2], k.shape[-2]) if self.causal else None
         out, _ = scaled_dot_product_attention(q, k, v, mask)
         return self.merge(out)
@@ -111,8 +127,8 @@ class TransformerBlock(Module):
     def mlp(self, x: Tensor) -> Tensor:
         return self.fc2(gelu(self.fc1(x)))
 
-    def forward(self, x: Tensor) -> Tensor:
-        x = x + self.attn(self.ln1(x))
+    def forward(self, x: Tensor, cache: Optional[LayerCache] = None) -> Tensor:
+        x = x + self.attn(self.ln1(x), cache)
         return x + self.mlp(self.ln2(x))
 
 
@@ -140,12 +156,16 @@ class CausalTransformer(Module):
             )
         return self.token_embedding(ids) + self.position_embedding(np.arange(start, start + length))
 
-    def forward(self, ids: Union[Tensor, np.ndarray]) -> Tensor:
-        """Logits (B, T, vocab) for every position of ``ids`` (B, T)."""
+    def forward(self, ids: Union[Tensor, np.ndarray], cache: Optional[ModelCache] = None) -> Tensor:
+        """Logits (B, T, vocab) for every position of ``ids`` (B, T).
+
+        With a ``cache``, ``ids`` are the tokens that follow the ``cache.length`` tokens
+        already processed, and only they are computed.
+        """
         ids = _as_ids(ids)
-        x = self.embed(ids)
-        for block in self.blocks:
-            x = block(x)
+        x = self.embed(ids, start=cache.length if cache is not None else 0)
+        for i, block in enumerate(self.blocks):
+            x = block(x, cache.layer(i) if cache is not None else None)
         return self.head(self.ln_f(x))
 
     def generate(self, prompt: Union[Tensor, np.ndarray], max_new_tokens: int) -> np.ndarray:

@@ -75,18 +75,22 @@ class Module:
             yield from child._walk(f"{prefix}{name}.", kind)
 
     # ------------------------------------------------------------- buffers
-    def register_buffer(self, name: str, array: np.ndarray) -> None:
-        """Keep a non-learnable array (an int8 weight, a running statistic) in the state dict."""
-        buffers = vars(self).setdefault("_buffer_names", [])
-        if name not in buffers:
-            buffers.append(name)
+    def register_buffer(self, name: str, array: np.ndarray, parameter: bool = False) -> None:
+        """Keep a non-learnable array in the state dict.
+
+        ``parameter=True`` marks a buffer that stands for model weights in another
+        storage format (an int8 weight matrix): it counts towards the parameter count,
+        unlike a scale or a running statistic.
+        """
+        vars(self).setdefault("_buffers", {})[name] = parameter
         setattr(self, name, array)
 
-    def _named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
-        for name in vars(self).get("_buffer_names", []):
-            yield prefix + name, getattr(self, name)
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray, bool]]:
+        """``(dotted name, array, stands for weights)`` for every registered buffer."""
+        for name, is_weight in vars(self).get("_buffers", {}).items():
+            yield prefix + name, getattr(self, name), is_weight
         for child_name, child in self.named_children():
-            yield from child._named_buffers(f"{prefix}{child_name}.")
+            yield from child.named_buffers(f"{prefix}{child_name}.")
 
     # --------------------------------------------------------------- modes
     def train(self, mode: bool = True) -> "Module":
@@ -107,7 +111,7 @@ class Module:
     def state_dict(self) -> StateDict:
         """Copies of every parameter and buffer, keyed by dotted attribute path."""
         state = {name: p.data.copy() for name, p in self.named_parameters()}
-        state.update((name, np.array(b, copy=True)) for name, b in self._named_buffers())
+        state.update((name, np.array(b, copy=True)) for name, b, _ in self.named_buffers())
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -117,7 +121,7 @@ class Module:
         leaves the model as it was.
         """
         targets: dict[str, np.ndarray] = {n: p.data for n, p in self.named_parameters()}
-        targets.update(self._named_buffers())
+        targets.update((name, b) for name, b, _ in self.named_buffers())
         missing = sorted(set(targets) - set(state))
         unexpected = sorted(set(state) - set(targets))
         if missing or unexpected:

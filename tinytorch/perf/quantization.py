@@ -59,6 +59,10 @@ def quantize_weights(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # float16 subnormals keep scales down to 6e-8 (columns peaking near 1e-5); only
     # below that would a scale round to zero, so clamp there.
     scale = np.where(peak > 0, np.maximum(raw, f16.smallest_subnormal), 1.0).astype(np.float16)
+    # Rounding to float16 may have lowered a scale enough that the column's largest
+    # weight would need code 128+ and be clipped; one float16 step up always fixes it.
+    clipped = peak / scale.astype(np.float32) > INT8_MAX + 0.5
+    scale[clipped] = np.nextafter(scale[clipped], np.float16(np.inf))
     # Round with the float16 scale actually stored, so the stored pair reconstructs best.
     q = np.clip(np.rint(w / scale.astype(np.float32)), -INT8_MAX, INT8_MAX).astype(np.int8)
     return q, scale

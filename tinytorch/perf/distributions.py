@@ -64,7 +64,13 @@ def _check_df(df: float) -> None:
 def student_t_cdf(t: float, df: float) -> float:
     """P(T ≤ t) for Student's t with ``df`` degrees of freedom."""
     _check_df(df)
-    tail = 0.5 * _regularized_beta(df / 2.0, 0.5, df / (df + t * t))
+    t2 = t * t
+    if t2 < df:
+        # Near the centre df/(df+t²) rounds to 1 and would lose t; use the central mass
+        # P(|T| < |t|) = I_{t²/(df+t²)}(1/2, df/2) instead.
+        central = _regularized_beta(0.5, df / 2.0, t2 / (df + t2))
+        return 0.5 + 0.5 * central if t > 0 else 0.5 - 0.5 * central
+    tail = 0.5 * _regularized_beta(df / 2.0, 0.5, df / (df + t2))
     return 1.0 - tail if t > 0 else tail
 
 

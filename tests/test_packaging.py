@@ -67,6 +67,8 @@ def test_built_wheel_ships_the_data_and_licence(tmp_path):
     wheel = next(tmp_path.glob("tinytorch-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for required in ("tinytorch/datasets/digits.npz", "tinytorch/datasets/DIGITS_LICENSE.txt",
-                     "tinytorch/core/tensor.py"):
+                     "tinytorch/schemas/submission.schema.json"):
         assert required in names
+    for source in ROOT.joinpath("tinytorch").rglob("*.py"):
+        assert source.relative_to(ROOT).as_posix() in names, f"{source} is missing from the wheel"
     assert not any(n.startswith("tests/") for n in names)

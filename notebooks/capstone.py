@@ -1,0 +1,956 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# # Module 20 · Capstone: the TinyTorch Olympics
+#
+# Nineteen modules in, you have a framework. Now put it on the scale. In this notebook you
+# build the harness that measures a model honestly, run it on a model you train, stack the
+# optimizations of Modules 14–18 on that model, and ship a `results.json` that another person
+# can check field by field.
+#
+# | Part | You implement | Points |
+# |------|---------------|-------:|
+# | 1 | `SimpleMLP`, trained on handwritten digits | 10 |
+# | 2 | `get_system_info`, `wilson_interval`, `measure_latency`, `measure_throughput`, `BenchmarkReport` | 40 |
+# | 3 | `generate_submission` | 15 |
+# | 4 | `validate_submission_schema`, `save_submission` | 25 |
+# | 4b | the optimization workflow (no new code to grade: you run and read it) | 0 |
+# | 5 | the complete workflow that writes `results.json` | 10 |
+#
+# Every graded function has a visible test right after it. Hidden tests run when your
+# notebook is graded: they use small purpose-built models (one that is slow on its first
+# calls, one whose cost depends on the batch size, one stored in int8) to check that your
+# numbers mean what their names say. Run the visible tests as you go; if they pass and you
+# followed the instructions, you are in good shape.
+#
+# **Three pillars of a benchmark you can trust**
+#
+# * *Repeatability*: the same experiment gives the same answer. Fixed seeds, a fixed test
+#   split, many runs, and the spread reported next to the centre.
+# * *Comparability*: someone else can tell whether your number applies to them. The machine,
+#   the software versions and the measurement method travel with the number.
+# * *Completeness*: every metric that a trade-off touches is reported, including the ones
+#   that got worse.
+
+# %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["export"]
+import json
+import math
+import os
+import platform
+import statistics
+import tempfile
+import time
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+import jsonschema
+import numpy as np
+
+import tinytorch
+from tinytorch import Tensor, no_grad
+from tinytorch.core.activations import ReLU
+from tinytorch.core.layers import Linear, Module, Sequential
+from tinytorch.datasets import load_digits
+from tinytorch.datasets.digits import digits_sha256
+from tinytorch.olympics.schema import (KNOWN_VERSIONS, SCHEMA_VERSION, Problem, SubmissionError, json_path,
+                                       load_schema, semantic_problems)
+from tinytorch.olympics.system import blas_info, cpu_model, git_commit
+from tinytorch.perf.benchmarking import Benchmark, BenchmarkResult, precise_timer
+from tinytorch.perf.profiling import Profiler
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "part1-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Part 1 · The model: `SimpleMLP`
+#
+# The model under test is small on purpose: Linear(64 → hidden) → ReLU → Linear(hidden → 10),
+# trained on the bundled 8×8 handwritten digits (1,438 training and 359 test images, a fixed
+# split, no download). Small means every measurement in this notebook takes seconds, and
+# trained means its accuracy is a real number that an optimization can damage.
+#
+# Build it from your framework's layers. Keep the three layers, in order, in a `Sequential`
+# (the optimization tools of Part 4b find `Linear → ReLU` pairs inside a `Sequential`).
+
+# %% nbgrader={"grade": false, "grade_id": "simple-mlp", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
+class SimpleMLP(Module):
+    """Linear(input_size, hidden_size) → ReLU → Linear(hidden_size, output_size).
+
+    TODO: in ``__init__`` store ``Sequential(Linear(...), ReLU(), Linear(...))`` as
+    ``self.layers`` (pass ``rng=np.random.default_rng(seed)`` to both Linears so the
+    initial weights depend only on ``seed``); ``forward(x)`` returns the logits, a Tensor
+    of shape (batch, output_size). ``parameters()`` comes from ``Module``.
+    HINT: ``Linear(in_features, out_features, rng=rng)``.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int, seed: int = 0) -> None:
+        super().__init__()
+        ### BEGIN SOLUTION
+        rng = np.random.default_rng(seed)
+        self.layers = Sequential(Linear(input_size, hidden_size, rng=rng), ReLU(),
+                                 Linear(hidden_size, output_size, rng=rng))
+        ### END SOLUTION
+
+    def forward(self, x: Tensor) -> Tensor:
+        ### BEGIN SOLUTION
+        return self.layers(x)
+        ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "part1-train-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Train it. `fit` is the training loop you wrote in Module 07 (Adam, cross-entropy, seeded
+# shuffling); it takes about a second.
+
+# %% nbgrader={"grade": false, "grade_id": "part1-train", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from tinytorch.core.training import accuracy, fit
+
+digits = load_digits()
+model = SimpleMLP(64, 128, 10, seed=0)
+history = fit(model, digits.X_train, digits.y_train, epochs=30, seed=0)
+print(f"test accuracy: {accuracy(model, digits.X_test, digits.y_test):.4f}")
+
+# %% nbgrader={"grade": true, "grade_id": "test-part1-simplemlp", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
+_mlp = SimpleMLP(64, 32, 10, seed=1)
+_out = _mlp(Tensor(np.zeros((3, 64), dtype=np.float32)))
+assert isinstance(_out, Tensor), f"forward must return a Tensor, got {type(_out).__name__}"
+assert _out.shape == (3, 10), f"forward on a (3, 64) batch must give (3, 10) logits, got {_out.shape}"
+assert sum(p.size for p in _mlp.parameters()) == 64 * 32 + 32 + 32 * 10 + 10, (
+    "parameters() must hold two weight matrices and two bias vectors: did you build both Linear layers?")
+### BEGIN HIDDEN TESTS
+assert SimpleMLP.__module__ == "__main__", "implement SimpleMLP in this notebook; do not import a reference"
+_x = Tensor(np.random.default_rng(0).normal(size=(5, 64)).astype(np.float32))
+with no_grad():
+    _f0, _f1, _f2 = (_mlp(_x * s).data for s in (0.0, 1.0, 2.0))
+assert not np.allclose(_f2 - _f0, 2 * (_f1 - _f0), atol=1e-4), (
+    "the model is linear: the ReLU between the two Linear layers is missing")
+_trained = SimpleMLP(64, 64, 10, seed=3)
+fit(_trained, digits.X_train, digits.y_train, epochs=20, seed=3, progress=False)
+_acc = accuracy(_trained, digits.X_test, digits.y_test)
+assert _acc >= 0.93, f"a trained SimpleMLP should exceed 93% test accuracy; yours reaches {_acc:.3f}"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "part2-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Part 2 · Measuring: `BenchmarkReport`
+#
+# A benchmark report answers four questions about a model, and each answer carries its
+# context.
+#
+# **Where was this measured?** Latency on a laptop and on a 64-core server can differ tenfold.
+# A number without the machine, the Python and numpy versions and the BLAS library (which
+# does the matrix products, with a number of threads) cannot be compared with anything.
+#
+# **How accurate is it?** Accuracy on 359 test images is an estimate. Its uncertainty is
+# large enough to matter when two models differ by one point, so we report a 95 % *Wilson*
+# interval. (The textbook interval p ± 1.96·√(p(1−p)/n) collapses to zero width at 100 %
+# accuracy and can leave [0, 1]; Wilson's does neither.)
+#
+# **How long does one request take?** That is *latency*: the time of one forward pass on
+# **one** sample, because a user waits for one answer. Three traps to avoid:
+#
+# 1. *Timing the wrong thing*: prepare the input before the clock starts; time the forward
+#    pass only.
+# 2. *Cold starts*: the first calls pay for cold caches and lazy allocation. Run a few
+#    *warmup* calls first and leave them out of the statistics; report how many you ran.
+# 3. *Batch confusion*: the time of a 32-sample batch divided by 32 is not the latency of one
+#    sample. Batching amortizes fixed costs, so it underestimates what one user waits.
+#
+# One number is not enough either: report the spread (standard deviation), the *tail* (p90,
+# p99: what the slowest requests see) and confidence intervals for the mean and the median.
+# Module 19's `Benchmark` and `BenchmarkResult` do this; you may use them.
+#
+# **How much work per second?** That is *throughput*, and it is a separate measurement at a
+# stated batch size. It is *not* 1000 / latency: batching changes the cost per sample, which
+# is the whole point of batching. Little's law ties the two: the number of requests in flight
+# L equals throughput λ times latency W. A server that batches 64 requests into one 2 ms call
+# has λ = 32,000 samples/s, but each request waits the full 2 ms (and more while its batch
+# fills up).
+#
+# **How big is it?** Count the bytes the model actually stores: an int8 weight takes one
+# byte, not four. Module 14's `Profiler` does this (`model_size_bytes`) and measures the peak
+# memory of an inference (`measure_memory`).
+#
+# Start with the context: the machine.
+
+# %% nbgrader={"grade": false, "grade_id": "system-info", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
+def get_system_info() -> dict:
+    """Facts another person needs to compare your numbers with theirs.
+
+    TODO: return a dict with these keys:
+    ``platform`` (``platform.platform()``), ``machine`` (``platform.machine()``),
+    ``cpu_model`` (``cpu_model()``), ``cpu_count`` (an int ≥ 1, ``os.cpu_count()``),
+    ``python_version`` (``platform.python_version()``), ``numpy_version``,
+    ``blas`` (``blas_info()``), ``tinytorch_version`` (``tinytorch.__version__``) and
+    ``git_commit`` (``git_commit()``, may be None).
+    HINT: the helpers ``cpu_model``, ``blas_info`` and ``git_commit`` are imported above.
+    """
+    ### BEGIN SOLUTION
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_model": cpu_model(),
+        "cpu_count": os.cpu_count() or 1,
+        "python_version": platform.python_version(),
+        "numpy_version": np.__version__,
+        "blas": blas_info(),
+        "tinytorch_version": tinytorch.__version__,
+        "git_commit": git_commit(),
+    }
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-part2-system-info", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+_info = get_system_info()
+for _key in ("platform", "machine", "cpu_model", "cpu_count", "python_version", "numpy_version", "blas",
+             "tinytorch_version", "git_commit"):
+    assert _key in _info, f"get_system_info() is missing the key {_key!r}"
+assert _info["python_version"] == platform.python_version(), "python_version should be platform.python_version()"
+assert _info["numpy_version"] == np.__version__, "numpy_version should be np.__version__"
+### BEGIN HIDDEN TESTS
+_sys_schema = load_schema()["properties"]["system_info"]
+_errors = [e.message for e in jsonschema.Draft202012Validator(_sys_schema).iter_errors(_info)]
+assert not _errors, f"system_info does not match the schema: {_errors}"
+assert isinstance(_info["cpu_count"], int) and not isinstance(_info["cpu_count"], bool)
+json.dumps(_info, allow_nan=False)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": false, "grade_id": "wilson", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
+def wilson_interval(correct: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval for a proportion ``correct / n``.
+
+    TODO: return ``(low, high)``, both within [0, 1], computed as
+        center = (p + z²/2n) / (1 + z²/n),  half = z·√(p(1−p)/n + z²/4n²) / (1 + z²/n)
+    where p = correct / n and z is the standard normal quantile at (1 + confidence) / 2
+    (1.96 for 95 %). Raise ``ValueError`` if n < 1 or correct is outside 0…n.
+    HINT: ``statistics.NormalDist().inv_cdf((1 + confidence) / 2)`` gives z.
+    """
+    ### BEGIN SOLUTION
+    if n < 1 or not 0 <= correct <= n:
+        raise ValueError(f"need 0 <= correct <= n and n >= 1; got correct={correct}, n={n}")
+    z = statistics.NormalDist().inv_cdf((1 + confidence) / 2)
+    p = correct / n
+    denominator = 1 + z * z / n
+    center = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, center - half), min(1.0, center + half)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-part2-wilson", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+_lo, _hi = wilson_interval(351, 359)
+assert 0.95 < _lo < 351 / 359 < _hi < 0.995, f"wilson_interval(351, 359) should bracket 0.978; got {(_lo, _hi)}"
+_lo, _hi = wilson_interval(10, 10)
+assert _hi == 1.0 and 0.70 < _lo < 0.75, (
+    f"at 10/10 the interval must still have width (low ≈ 0.722), got {(_lo, _hi)}: is this the Wilson formula?")
+### BEGIN HIDDEN TESTS
+for (_k, _n, _want) in [(0, 10, (0.0, 0.27753279)), (5, 10, (0.23659309, 0.76340691)),
+                        (1, 1, (0.20654931, 1.0)), (90, 100, (0.82563434, 0.94477086))]:
+    _got = wilson_interval(_k, _n)
+    assert np.allclose(_got, _want, atol=1e-6), f"wilson_interval({_k}, {_n}) should be {_want}, got {_got}"
+_w99 = wilson_interval(50, 100, confidence=0.99)
+assert np.allclose(_w99, (0.37527963, 0.62472037), atol=1e-6), f"the confidence argument must set z; got {_w99}"
+for _bad in [(1, 0), (11, 10), (-1, 10)]:
+    try:
+        wilson_interval(*_bad)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"wilson_interval{_bad} should raise ValueError")
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "latency-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Now latency. Your function receives the test inputs `X` (many rows) and must time
+# *single-sample* forward passes: every timed call gets an input of shape `(1, features)`.
+# Build that input before the clock starts, run `warmup_runs` untimed calls, then time
+# `num_runs` calls one by one, and return the `num_runs` durations in **milliseconds**.
+#
+# Run inference under `no_grad()`: recording the autograd graph is not part of serving a
+# request.
+
+# %% nbgrader={"grade": false, "grade_id": "latency", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
+def measure_latency(model: Module, X: np.ndarray, num_runs: int = 100, warmup_runs: int = 10) -> list[float]:
+    """Per-call latency of single-sample inference, in milliseconds, warmup excluded.
+
+    TODO: return a list of ``num_runs`` floats (ms). Each timed call is
+    ``model(x1)`` where ``x1`` is a Tensor of one row of ``X`` with shape (1, features),
+    made before timing. Run ``warmup_runs`` calls first and do not record them.
+    HINT: ``Benchmark(lambda: model(x1), runs=..., warmup_runs=...).run().samples_ms``,
+    or time each call yourself with ``time.perf_counter_ns()``.
+    """
+    ### BEGIN SOLUTION
+    x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])
+    with no_grad():
+        result = Benchmark(lambda: model(x1), runs=num_runs, warmup_runs=warmup_runs,
+                           name="latency at batch 1").run()
+    return [float(v) for v in result.samples_ms]
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": false, "grade_id": "probe-models", "locked": true, "schema_version": 3, "solution": false, "task": false}
+class SleepyModel(Module):
+    """A stand-in model for the tests: sleeps a fixed time per call and records input shapes."""
+
+    def __init__(self, seconds_per_call: float = 0.0, cold_calls: int = 0, cold_seconds: float = 0.0) -> None:
+        super().__init__()
+        self.seconds_per_call, self.cold_calls, self.cold_seconds = seconds_per_call, cold_calls, cold_seconds
+        self.shapes = []
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.shapes.append(tuple(x.shape))
+        pause = self.cold_seconds if len(self.shapes) <= self.cold_calls else self.seconds_per_call
+        if pause:
+            time.sleep(pause)
+        return Tensor(np.zeros((x.shape[0], 10), dtype=np.float32))
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-part2-latency", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
+_X = np.random.default_rng(0).random((50, 64), dtype=np.float32)
+_probe = SleepyModel()
+_samples = measure_latency(_probe, _X, num_runs=30, warmup_runs=5)
+assert len(_samples) == 30, f"measure_latency must return num_runs=30 samples, got {len(_samples)}"
+assert all(s == (1, 64) for s in _probe.shapes[-30:]), (
+    f"latency is per sample: every timed call needs a (1, 64) input, saw {sorted(set(_probe.shapes))}")
+assert len(_probe.shapes) >= 35, f"run warmup_runs=5 untimed calls before the 30 timed ones ({len(_probe.shapes)} calls seen)"
+### BEGIN HIDDEN TESTS
+_cold = SleepyModel(cold_calls=3, cold_seconds=0.25)
+_samples = measure_latency(_cold, _X, num_runs=10, warmup_runs=3)
+assert max(_samples) < 150, (
+    f"the 250 ms cold calls leaked into the statistics (max {max(_samples):.1f} ms): warmup calls must not be timed")
+_sleepy = SleepyModel(seconds_per_call=0.002)
+_samples = measure_latency(_sleepy, _X, num_runs=8, warmup_runs=1)
+assert 1.9 <= min(_samples) and max(_samples) < 10_000, (
+    f"a call that sleeps 2 ms must report about 2 (milliseconds); got {min(_samples):.4g} to {max(_samples):.4g}")
+assert all(s[0] == 1 for s in _sleepy.shapes), "every call must be on a single sample"
+assert all(isinstance(v, (float, int)) and not isinstance(v, bool) for v in _samples)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "throughput-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Throughput: run the model on batches of `batch_size` rows and count samples per second of
+# forward-pass time. Measure it; do not derive it from latency.
+
+# %% nbgrader={"grade": false, "grade_id": "throughput", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
+def measure_throughput(model: Module, X: np.ndarray, batch_size: int = 64, num_batches: int = 20,
+                       warmup_runs: int = 2) -> dict:
+    """Samples per second at ``batch_size``, measured on real batches.
+
+    TODO: build one batch of ``batch_size`` rows from ``X`` (repeat rows if X is
+    shorter), run ``warmup_runs`` untimed calls, time ``num_batches`` calls, and return
+    ``{"batch_size": batch_size, "runs": num_batches, "samples_per_sec": ...}`` where
+    samples_per_sec is batch_size divided by the typical (median) time of one call in
+    seconds. You may add ``"median_batch_ms"``.
+    HINT: ``np.resize(X, (batch_size, X.shape[1]))`` repeats rows.
+    """
+    ### BEGIN SOLUTION
+    X = np.asarray(X, dtype=np.float32)
+    batch = Tensor(np.resize(X, (batch_size, X.shape[1])))
+    with no_grad():
+        result = Benchmark(lambda: model(batch), runs=num_batches, warmup_runs=warmup_runs,
+                           name=f"throughput at batch {batch_size}").run()
+    return {"batch_size": batch_size, "runs": num_batches, "median_batch_ms": result.median,
+            "samples_per_sec": batch_size / (result.median / 1e3)}
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-part2-throughput", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
+_probe = SleepyModel()
+_t = measure_throughput(_probe, _X, batch_size=32, num_batches=5)
+assert _t["batch_size"] == 32 and _t["runs"] == 5, f"report the batch size and number of timed batches, got {_t}"
+assert any(s == (32, 64) for s in _probe.shapes), f"throughput must run batches of 32 rows, saw {set(_probe.shapes)}"
+assert _t["samples_per_sec"] > 0, "samples_per_sec must be positive"
+### BEGIN HIDDEN TESTS
+_flat = SleepyModel(seconds_per_call=0.002)  # 2 ms per call, whatever the batch size
+_t = measure_throughput(_flat, _X, batch_size=32, num_batches=5, warmup_runs=1)
+assert 3_000 < _t["samples_per_sec"] <= 16_000 * 1.05, (
+    f"32 samples per 2 ms call is about 16,000 samples/s; got {_t['samples_per_sec']:.0f}. "
+    "Throughput must be measured on batches, not derived as 1000 / latency (which gives ~500)")
+assert all(s == (32, 64) for s in _flat.shapes), "every throughput call must use the full batch"
+_t = measure_throughput(SleepyModel(), np.ones((10, 64), np.float32), batch_size=64, num_batches=3)
+assert _t["batch_size"] == 64, "a batch larger than X must still have batch_size rows"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "report-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Now put it together. `benchmark_model` fills `self.metrics` with the chapter's six metrics,
+# under exactly these names, plus the richer fields behind them:
+#
+# | key | meaning |
+# |-----|---------|
+# | `parameter_count` | `Profiler().count_parameters(model)` |
+# | `model_size_bytes`, `model_size_mb` | bytes stored (`Profiler().model_size_bytes`); MB = bytes / 1,000,000 |
+# | `accuracy`, `accuracy_ci` | fraction correct in [0, 1] (not a percentage); `{"low", "high", "confidence_level", "method", "n_samples"}` |
+# | `latency_ms_mean`, `latency_ms_std` | mean and sample standard deviation (ddof = 1) of your latency samples |
+# | `latency` | `{"batch_size": 1, "n", "warmup_runs", "median", "p90", "p99", "min", "max", "mean_ci", "median_ci", "confidence_level", "percentile_method", "mean_ci_method", "median_ci_method", "outliers", "stable", "stability_reason"}` |
+# | `throughput_samples_per_sec`, `throughput` | from `measure_throughput` |
+# | `peak_memory_bytes` | `Profiler().measure_memory(model, one_sample)` |
+#
+# `BenchmarkResult(samples).to_dict()` computes every latency statistic in that list and
+# names its methods. It also records `self.system_info`, an ISO-8601 UTC `self.timestamp`, and
+# `self.benchmark_config` with everything needed to repeat the run: `num_runs`, `warmup_runs`,
+# `latency_batch_size` (1), `throughput_batch_size`, `seed`, `timer`, and `dataset`
+# (`{"name", "n_samples", "sha256"}`; use `digits_sha256()` for the bundled digits).
+
+# %% nbgrader={"grade": false, "grade_id": "benchmark-report", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
+class BenchmarkReport:
+    """Measurements of one model with the context needed to reproduce them."""
+
+    def __init__(self, model_name: str = "model") -> None:
+        self.model_name = model_name
+        self.metrics: dict = {}
+        self.system_info: dict = get_system_info()
+        self.timestamp: str = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        self.benchmark_config: dict = {}
+
+    def benchmark_model(self, model: Module, X_test: np.ndarray, y_test: np.ndarray, num_runs: int = 100,
+                        warmup_runs: int = 10, throughput_batch_size: int = 64, seed: Optional[int] = 0,
+                        dataset_name: str = "digits", dataset_sha256: Optional[str] = None) -> dict:
+        """Measure ``model`` on (X_test, y_test); fill and return ``self.metrics``.
+
+        TODO: compute every key of the table above and store the dict in ``self.metrics``;
+        also fill ``self.benchmark_config``. Accuracy: the fraction of rows whose arg-max
+        logit equals the label (compute the logits under ``no_grad()``), with
+        ``wilson_interval``. Latency: ``measure_latency`` then ``BenchmarkResult``.
+        Throughput: ``measure_throughput``. If ``dataset_sha256`` is None use
+        ``digits_sha256()``. Return ``self.metrics``.
+        """
+        ### BEGIN SOLUTION
+        X_test = np.asarray(X_test, dtype=np.float32)
+        y_test = np.asarray(y_test)
+        profiler = Profiler()
+        with no_grad():
+            predictions = model(Tensor(X_test)).data.argmax(axis=1)
+        correct = int(np.sum(predictions == y_test))
+        low, high = wilson_interval(correct, len(y_test))
+        samples = measure_latency(model, X_test, num_runs=num_runs, warmup_runs=warmup_runs)
+        stats = BenchmarkResult(samples, warmup_runs=warmup_runs).to_dict()
+        throughput = measure_throughput(model, X_test, batch_size=throughput_batch_size)
+        size_bytes = profiler.model_size_bytes(model)
+        latency = {key: stats[key] for key in (
+            "n", "warmup_runs", "median", "p90", "p99", "min", "max", "mean_ci", "median_ci", "confidence_level",
+            "percentile_method", "mean_ci_method", "median_ci_method", "outliers", "stable", "stability_reason")}
+        self.metrics = {
+            "parameter_count": int(profiler.count_parameters(model)),
+            "model_size_mb": size_bytes / 1e6,
+            "model_size_bytes": int(size_bytes),
+            "accuracy": correct / len(y_test),
+            "accuracy_ci": {"low": low, "high": high, "confidence_level": 0.95, "method": "Wilson score",
+                            "n_samples": int(len(y_test))},
+            "latency_ms_mean": stats["mean"],
+            "latency_ms_std": stats["std"],
+            "latency": {"batch_size": 1, **latency},
+            "throughput_samples_per_sec": throughput["samples_per_sec"],
+            "throughput": throughput,
+            "peak_memory_bytes": int(profiler.measure_memory(model, X_test[:1])),
+        }
+        self.benchmark_config = {
+            "num_runs": num_runs, "warmup_runs": warmup_runs, "latency_batch_size": 1,
+            "throughput_batch_size": throughput_batch_size, "seed": seed, "timer": "time.perf_counter_ns",
+            "gc_policy": "collected, then disabled during timed runs",
+            "dataset": {"name": dataset_name, "n_samples": int(len(y_test)),
+                        "sha256": dataset_sha256 or digits_sha256()},
+        }
+        return self.metrics
+        ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-part2-benchmark-model", "locked": true, "points": 12, "schema_version": 3, "solution": false, "task": false}
+_report = BenchmarkReport(model_name="probe")
+_m = _report.benchmark_model(SleepyModel(), _X, np.zeros(50, dtype=np.int64), num_runs=20, warmup_runs=2,
+                             throughput_batch_size=16)
+for _key in ("parameter_count", "model_size_mb", "accuracy", "latency_ms_mean", "latency_ms_std",
+             "throughput_samples_per_sec"):
+    assert _key in _m, f"metrics must contain the chapter's metric {_key!r}"
+assert _m is _report.metrics, "benchmark_model must return the dict it stores in self.metrics"
+assert _m["accuracy"] == 1.0, f"a model predicting class 0 on all-zero labels is 100% accurate: 1.0, not {_m['accuracy']}"
+assert _report.benchmark_config.get("warmup_runs") == 2, "record warmup_runs in benchmark_config"
+### BEGIN HIDDEN TESTS
+assert BenchmarkReport.__module__ == "__main__", "implement BenchmarkReport in this notebook"
+
+
+class _Oracle(Module):
+    """Predicts class = index of the largest of the first 10 features; int8 weights, float32 bias."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("weight_q", np.ones((64, 10), dtype=np.int8), parameter=True)
+        self.register_buffer("bias", np.zeros(10, dtype=np.float32), parameter=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        time.sleep(0.001 + 0.001 * x.shape[0])  # a fixed cost per call plus a cost per sample
+        return Tensor(x.data[:, :10])
+
+
+_Xo = np.zeros((20, 64), dtype=np.float32)
+_yo = np.arange(20) % 10
+_Xo[np.arange(20), _yo] = 1.0
+_yo[[1, 4, 7, 9, 12, 15]] = (_yo[[1, 4, 7, 9, 12, 15]] + 1) % 10  # 6 of 20 wrong: accuracy 0.7
+_r = BenchmarkReport("oracle")
+_m = _r.benchmark_model(_Oracle(), _Xo, _yo, num_runs=12, warmup_runs=2, throughput_batch_size=32)
+assert abs(_m["accuracy"] - 0.7) < 1e-12, f"accuracy is a fraction: 14 of 20 correct is 0.7, got {_m['accuracy']}"
+assert 0.4 < _m["accuracy_ci"]["low"] < 0.7 < _m["accuracy_ci"]["high"] < 0.9, "accuracy_ci must be the Wilson interval"
+assert _m["model_size_bytes"] == 64 * 10 + 4 * 10, (
+    f"size counts bytes stored: 640 int8 weights (1 B) + 10 float32 biases = 680 B, got {_m['model_size_bytes']}")
+assert abs(_m["model_size_mb"] - 680 / 1e6) < 1e-12, "model_size_mb is model_size_bytes / 1,000,000"
+assert _m["parameter_count"] == 650, f"parameter_count counts weights and biases: 650, got {_m['parameter_count']}"
+assert 1.9 < _m["latency_ms_mean"] < 15, (
+    f"one sample costs 2 ms here; latency_ms_mean {_m['latency_ms_mean']:.3g} suggests a batch was timed, or wrong units")
+assert _m["throughput_samples_per_sec"] > 1.5 * 1000 / _m["latency_ms_mean"], (
+    "throughput at batch 32 must be measured; it came out as 1000 / latency")
+_lat = _m["latency"]
+assert _lat["batch_size"] == 1 and _lat["n"] == 12 and _lat["warmup_runs"] == 2
+assert _lat["min"] <= _lat["median"] <= _lat["p90"] <= _lat["p99"] <= _lat["max"]
+assert _lat["mean_ci"][0] <= _m["latency_ms_mean"] <= _lat["mean_ci"][1]
+assert _m["throughput"]["batch_size"] == 32 and _r.benchmark_config["throughput_batch_size"] == 32
+assert _r.benchmark_config["dataset"]["n_samples"] == 20 and len(_r.benchmark_config["dataset"]["sha256"]) == 64
+assert isinstance(_m["peak_memory_bytes"], int) and _m["peak_memory_bytes"] >= 0
+assert _r.timestamp.endswith(("Z", "+00:00")), "timestamp must be ISO-8601 in UTC"
+json.dumps(_m, allow_nan=False)
+_metric_schema = load_schema()["$defs"]["metrics"]
+_errors = [f"{json_path(e.absolute_path)}: {e.message}"
+           for e in jsonschema.Draft202012Validator(_metric_schema).iter_errors(_m)]
+assert not _errors, f"metrics do not match the schema: {_errors}"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "part3-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Part 3 · The submission: `generate_submission`
+#
+# A submission packages one or two reports into the shape every tool downstream expects.
+# The improvements compare the optimized model with the baseline, and their direction is
+# fixed so that bigger is better:
+#
+# * `speedup` = baseline `latency_ms_mean` / optimized `latency_ms_mean` (2.0: twice as fast)
+# * `compression_ratio` = baseline `model_size_mb` / optimized `model_size_mb` (4.0: a quarter the size)
+# * `accuracy_delta` = optimized `accuracy` − baseline `accuracy` (−0.01: one point worse)
+
+# %% nbgrader={"grade": false, "grade_id": "generate-submission", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
+def generate_submission(baseline_report: BenchmarkReport, optimized_report: Optional[BenchmarkReport] = None,
+                        techniques_applied: Optional[list] = None) -> dict:
+    """A results.json document for one baseline and, optionally, one optimized model.
+
+    TODO: return a dict with ``schema_version`` (SCHEMA_VERSION), ``tinytorch_version``,
+    ``submission_type`` ("baseline" or "optimized"), ``timestamp`` (now, ISO-8601 UTC),
+    ``system_info`` (the baseline report's), and ``baseline``: ``{"model_name",
+    "timestamp", "benchmark_config", "metrics"}`` from the report. With an optimized
+    report add ``optimized`` (the same keys plus ``techniques_applied``, a list of
+    strings) and ``improvements`` {speedup, compression_ratio, accuracy_delta} as
+    defined above; without one, include neither.
+    HINT: copy the reports' dicts (``copy.deepcopy``) so later changes to a report do
+    not change the submission.
+    """
+    ### BEGIN SOLUTION
+    import copy
+
+    def entry(report: BenchmarkReport) -> dict:
+        return {"model_name": report.model_name, "timestamp": report.timestamp,
+                "benchmark_config": copy.deepcopy(report.benchmark_config),
+                "metrics": copy.deepcopy(report.metrics)}
+
+    submission = {
+        "schema_version": SCHEMA_VERSION,
+        "tinytorch_version": tinytorch.__version__,
+        "submission_type": "baseline" if optimized_report is None else "optimized",
+        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "system_info": copy.deepcopy(baseline_report.system_info),
+        "baseline": entry(baseline_report),
+    }
+    if optimized_report is not None:
+        b, o = baseline_report.metrics, optimized_report.metrics
+        submission["optimized"] = {**entry(optimized_report),
+                                   "techniques_applied": [str(t) for t in (techniques_applied or [])]}
+        submission["improvements"] = {
+            "speedup": b["latency_ms_mean"] / o["latency_ms_mean"],
+            "compression_ratio": b["model_size_mb"] / o["model_size_mb"],
+            "accuracy_delta": o["accuracy"] - b["accuracy"],
+        }
+    return submission
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": false, "grade_id": "fake-reports", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def make_fake_report(name: str, latency_ms: float, size_mb: float, acc: float) -> Any:
+    """A report-shaped object with hand-set, internally consistent metrics (for the tests)."""
+    class _Fake:
+        pass
+
+    r = _Fake()
+    r.model_name, r.timestamp = name, "2026-11-28T12:00:00Z"
+    r.system_info = {"platform": "Linux-test", "machine": "x86_64", "cpu_model": "test", "cpu_count": 2,
+                     "python_version": "3.11.7", "numpy_version": "2.0.0",
+                     "blas": {"library": "openblas", "version": None, "threads": 2},
+                     "tinytorch_version": "0.1.0", "git_commit": None}
+    r.benchmark_config = {"num_runs": 10, "warmup_runs": 2, "latency_batch_size": 1, "throughput_batch_size": 64,
+                          "seed": 0, "timer": "time.perf_counter_ns",
+                          "dataset": {"name": "digits", "n_samples": 100, "sha256": "ab" * 32}}
+    lat = latency_ms
+    r.metrics = {
+        "parameter_count": 1000, "model_size_mb": size_mb, "model_size_bytes": round(size_mb * 1e6),
+        "accuracy": acc, "accuracy_ci": {"low": max(0.0, acc - 0.05), "high": min(1.0, acc + 0.05),
+                                         "confidence_level": 0.95, "method": "Wilson score", "n_samples": 100},
+        "latency_ms_mean": lat, "latency_ms_std": lat / 10,
+        "latency": {"batch_size": 1, "n": 10, "warmup_runs": 2, "median": lat, "p90": lat * 1.1, "p99": lat * 1.2,
+                    "min": lat * 0.8, "max": lat * 1.3, "mean_ci": [lat * 0.95, lat * 1.05],
+                    "median_ci": [lat * 0.9, lat * 1.1], "confidence_level": 0.95, "percentile_method": "linear",
+                    "mean_ci_method": "Student t", "median_ci_method": "order statistics", "outliers": 0,
+                    "stable": True, "stability_reason": "ok"},
+        "throughput_samples_per_sec": 64000 / lat,
+        "throughput": {"batch_size": 64, "runs": 20, "samples_per_sec": 64000 / lat},
+        "peak_memory_bytes": 1000,
+    }
+    r.metrics["model_size_mb"] = r.metrics["model_size_bytes"] / 1e6
+    return r
+
+
+def make_fake_submission() -> dict:
+    """A valid optimized submission built from two fake reports (Part 4's tests start from it)."""
+    base, opt = make_fake_report("base", 2.0, 0.04, 0.97), make_fake_report("opt", 1.0, 0.01, 0.96)
+
+    def entry(r: Any) -> dict:
+        return {"model_name": r.model_name, "timestamp": r.timestamp, "benchmark_config": r.benchmark_config,
+                "metrics": r.metrics}
+
+    return {"schema_version": SCHEMA_VERSION, "tinytorch_version": tinytorch.__version__,
+            "submission_type": "optimized", "timestamp": "2026-11-28T12:05:00Z", "system_info": base.system_info,
+            "baseline": entry(base), "optimized": {**entry(opt), "techniques_applied": ["quantization"]},
+            "improvements": {"speedup": 2.0, "compression_ratio": 4.0, "accuracy_delta": opt.metrics["accuracy"] - 0.97}}
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-part3-generate", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+_base, _opt = make_fake_report("base", 2.0, 0.04, 0.97), make_fake_report("opt", 0.5, 0.01, 0.96)
+_sub = generate_submission(_base, _opt, ["quantization", "pruning"])
+assert _sub["submission_type"] == "optimized", "with an optimized report, submission_type is 'optimized'"
+assert abs(_sub["improvements"]["speedup"] - 4.0) < 1e-9, (
+    f"2.0 ms → 0.5 ms is a speedup of 4.0 (baseline / optimized), got {_sub['improvements']['speedup']}")
+assert abs(_sub["improvements"]["compression_ratio"] - 4.0) < 1e-9, "compression_ratio = baseline size / optimized size"
+assert abs(_sub["improvements"]["accuracy_delta"] - (-0.01)) < 1e-9, "accuracy_delta = optimized - baseline"
+assert _sub["optimized"]["techniques_applied"] == ["quantization", "pruning"]
+### BEGIN HIDDEN TESTS
+_errors = [f"{json_path(e.absolute_path)}: {e.message}" for e in jsonschema.Draft202012Validator(load_schema()).iter_errors(_sub)]
+assert not _errors, f"the submission does not match the schema: {_errors}"
+assert not semantic_problems(_sub), [str(p) for p in semantic_problems(_sub)]
+_only = generate_submission(_base)
+assert _only["submission_type"] == "baseline" and "optimized" not in _only and "improvements" not in _only, (
+    "a baseline-only submission has no 'optimized' and no 'improvements'")
+assert not list(jsonschema.Draft202012Validator(load_schema()).iter_errors(_only))
+assert _sub["baseline"]["metrics"] == _base.metrics and _sub["schema_version"] == SCHEMA_VERSION
+_base.metrics["accuracy"] = 0.0
+assert _sub["baseline"]["metrics"]["accuracy"] == 0.97, "copy the reports' metrics: later changes leaked into the submission"
+_slow = generate_submission(make_fake_report("b", 1.0, 0.01, 0.9), make_fake_report("o", 4.0, 0.02, 0.9), ["x"])
+assert abs(_slow["improvements"]["speedup"] - 0.25) < 1e-9 and abs(_slow["improvements"]["compression_ratio"] - 0.5) < 1e-9, (
+    "an optimization that makes things slower or bigger must show a ratio below 1, not be inverted")
+json.dumps(_sub, allow_nan=False)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "part4-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Part 4 · Validation and saving
+#
+# A schema turns "a JSON file" into "a result a program can trust". The schema for
+# `results.json` (draft 2020-12, `load_schema()`) fixes every field's type and range:
+# accuracy is a number in [0, 1], so `92` and `"92%"` are refused; `true` is not a number
+# (in Python `True == 1`, so this needs care). Some rules involve several fields at once: p90
+# cannot exceed p99, a confidence interval must contain its statistic, and the claimed
+# speedup must be what the two reports imply. `semantic_problems(submission)` checks those
+# and returns a list of `Problem(path, rule, message)`.
+#
+# One more rule neither layer catches for you: JSON has no NaN or Infinity. Python's `json`
+# writes them anyway (as the non-standard tokens `NaN` and `Infinity`) unless told not to, and
+# a NaN slips through range checks because every comparison with NaN is false.
+#
+# Your validator reports **every** problem at once, each with its JSON path, so a student
+# fixing a submission does not play whack-a-mole.
+
+# %% nbgrader={"grade": false, "grade_id": "validate", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
+def validate_submission_schema(submission: dict) -> bool:
+    """Return True if ``submission`` is valid; otherwise raise ``SubmissionError`` listing every problem.
+
+    TODO: collect ``Problem(path, rule, message)`` values for
+    1. an unknown ``schema_version`` (not in KNOWN_VERSIONS): report it and stop there,
+       since the other rules are those of a version you do not know;
+    2. every JSON Schema error against ``load_schema()`` (use
+       ``jsonschema.Draft202012Validator(schema).iter_errors(submission)``; the path is
+       ``json_path(error.absolute_path)``, the rule ``error.validator``);
+    3. every float that is NaN or infinite, anywhere in the document;
+    4. everything ``semantic_problems(submission)`` returns.
+    Raise ``SubmissionError(problems)`` if there are any; return True otherwise.
+    HINT: walk the document recursively for step 3, building the path as you go.
+    """
+    ### BEGIN SOLUTION
+    if not isinstance(submission, dict):
+        raise SubmissionError([Problem("$", "type", f"a submission is a JSON object, not {type(submission).__name__}")])
+    version = submission.get("schema_version")
+    if version not in KNOWN_VERSIONS:
+        raise SubmissionError([Problem("$.schema_version", "version",
+                                       f"unknown schema_version {version!r}; this validator knows "
+                                       f"{', '.join(KNOWN_VERSIONS)}")])
+    problems = [Problem(json_path(e.absolute_path), e.validator, e.message)
+                for e in jsonschema.Draft202012Validator(load_schema()).iter_errors(submission)]
+
+    def non_finite(value: Any, path: list) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(Problem(json_path(path), "finite", f"{value} is not allowed: JSON has no NaN or Infinity"))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                non_finite(item, path + [key])
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                non_finite(item, path + [i])
+
+    non_finite(submission, [])
+    problems += semantic_problems(submission)
+    if problems:
+        raise SubmissionError(problems)
+    return True
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-part4-validate", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+import copy as _copy
+
+_good = make_fake_submission()
+assert validate_submission_schema(_copy.deepcopy(_good)) is True, "a valid submission must return True"
+_bad = _copy.deepcopy(_good)
+_bad["baseline"]["metrics"]["accuracy"] = 97
+try:
+    validate_submission_schema(_bad)
+except ValueError as _err:
+    assert "accuracy" in str(_err), f"the error must name the offending field; got: {_err}"
+else:
+    raise AssertionError("accuracy 97 (a percentage) must be rejected: accuracy is a fraction in [0, 1]")
+### BEGIN HIDDEN TESTS
+assert validate_submission_schema.__module__ == "__main__", "implement validate_submission_schema in this notebook"
+
+
+def _rejects(doc: Any, *fragments: str) -> str:
+    try:
+        validate_submission_schema(doc)
+    except ValueError as err:
+        text = str(err)
+        for fragment in fragments:
+            assert fragment in text, f"the error should mention {fragment!r}; it said: {text}"
+        return text
+    raise AssertionError(f"this submission should be rejected (expected mention of {fragments})")
+
+
+def _mutate(change) -> dict:
+    doc = _copy.deepcopy(_good)
+    change(doc)
+    return doc
+
+
+_rejects(_mutate(lambda d: d["baseline"]["metrics"].__setitem__("latency_ms_mean", True)), "latency_ms_mean")
+_rejects(_mutate(lambda d: d["baseline"]["metrics"].__setitem__("parameter_count", False)), "parameter_count")
+_rejects(_mutate(lambda d: d["optimized"]["metrics"].__setitem__("latency_ms_std", float("nan"))), "latency_ms_std")
+_rejects(_mutate(lambda d: d["improvements"].__setitem__("speedup", float("inf"))), "speedup")
+_rejects(_mutate(lambda d: d["baseline"]["metrics"]["latency"].__setitem__("p90", float("nan"))), "p90")
+_rejects(_mutate(lambda d: d["baseline"]["metrics"].pop("throughput_samples_per_sec")), "throughput_samples_per_sec")
+_rejects(_mutate(lambda d: d["improvements"].__setitem__("speedup", 1 / d["improvements"]["speedup"])), "speedup")
+_rejects(_mutate(lambda d: d["improvements"].__setitem__("compression_ratio", 0.25)), "compression_ratio")
+_rejects(_mutate(lambda d: d["baseline"]["metrics"]["latency"].__setitem__("p90", 99.0)), "p90")
+_rejects(_mutate(lambda d: d.__setitem__("schema_version", "9.0.0")), "9.0.0")
+_both = _rejects(_mutate(lambda d: (d["baseline"]["metrics"].__setitem__("accuracy", 1.5),
+                                     d["optimized"]["metrics"].__setitem__("model_size_mb", "small"))),
+                 "accuracy", "model_size_mb")
+_rejects("not a submission")
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "save-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Saving must never lose data. Two rules:
+#
+# 1. Validate first: an invalid submission is never written.
+# 2. Write atomically: write the whole text to a temporary file in the same folder, then
+#    rename it over the target (`os.replace`). A crash half-way through leaves the old file
+#    as it was, never a truncated one. Opening the target with `"w"` first would empty it
+#    before the new content exists.
+
+# %% nbgrader={"grade": false, "grade_id": "save", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
+def save_submission(submission: dict, filepath: str = "submission.json") -> str:
+    """Validate ``submission`` and write it to ``filepath`` atomically; return the path written.
+
+    TODO: call ``validate_submission_schema`` (let its error propagate), serialize with
+    ``json.dumps(submission, indent=2, allow_nan=False)``, write to a temporary file in the
+    same directory (``tempfile.mkstemp(dir=...)``), ``os.replace`` it onto ``filepath``, and
+    return ``str(filepath)``. If anything fails, remove the temporary file and re-raise.
+    """
+    ### BEGIN SOLUTION
+    validate_submission_schema(submission)
+    text = json.dumps(submission, indent=2, allow_nan=False) + "\n"
+    folder = os.path.dirname(os.path.abspath(filepath))
+    handle, tmp_path = tempfile.mkstemp(dir=folder, prefix=".submission-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as tmp:
+            tmp.write(text)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp_path, filepath)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+        raise
+    return str(filepath)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-part4-save", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
+_dir = tempfile.mkdtemp()
+_path = os.path.join(_dir, "results.json")
+assert save_submission(_copy.deepcopy(_good), _path) == _path, "save_submission returns the path it wrote"
+with open(_path) as _f:
+    assert json.load(_f) == _good, "the file must hold exactly the submission"
+_bad = _copy.deepcopy(_good)
+_bad["baseline"]["metrics"]["accuracy"] = 97
+try:
+    save_submission(_bad, os.path.join(_dir, "bad.json"))
+except ValueError:
+    pass
+else:
+    raise AssertionError("an invalid submission must raise, not be saved")
+assert not os.path.exists(os.path.join(_dir, "bad.json")), "an invalid submission must never be written"
+### BEGIN HIDDEN TESTS
+_nan = _copy.deepcopy(_good)
+_nan["optimized"]["metrics"]["latency_ms_mean"] = float("nan")
+try:
+    save_submission(_nan, _path)
+except ValueError:
+    pass
+else:
+    raise AssertionError("a submission containing NaN must not be saved")
+with open(_path) as _f:
+    _text = _f.read()
+assert "NaN" not in _text and json.loads(_text) == _good, "a refused save must leave the earlier file intact"
+
+_real_dump, _real_dumps = json.dump, json.dumps
+
+
+def _crashing_dump(obj, fp, *args, **kwargs):
+    fp.write(_real_dumps(obj, *args, **kwargs)[:40])
+    raise OSError("disk full (simulated)")
+
+
+def _crashing_dumps(obj, *args, **kwargs):
+    raise OSError("disk full (simulated)")
+
+
+# Make every route to json.dump/json.dumps (the module, or names imported from it) crash.
+_aliases = {name: value for name, value in globals().items()
+            if (value is _real_dump or value is _real_dumps) and not name.startswith("_real")}
+json.dump, json.dumps = _crashing_dump, _crashing_dumps
+for _name, _value in _aliases.items():
+    globals()[_name] = _crashing_dump if _value is _real_dump else _crashing_dumps
+try:
+    save_submission(_copy.deepcopy(_good), _path)
+except OSError:
+    pass
+finally:
+    json.dump, json.dumps = _real_dump, _real_dumps
+    globals().update(_aliases)
+with open(_path) as _f:
+    assert json.load(_f) == _good, "a save that crashed while writing clobbered the earlier file: write atomically"
+assert sorted(os.listdir(_dir)) == ["results.json"], f"a failed save left files behind: {sorted(os.listdir(_dir))}"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "part4b-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Part 4b · Stacking the optimizations of Modules 14–18
+#
+# Each optimization attacks one cost, and each returns a *new* model:
+#
+# * `structured_prune(model, ratio)` (Module 16) removes whole hidden units: smaller matrices,
+#   fewer FLOPs.
+# * `quantize_model(model)` (Module 15) stores weights as int8 with per-channel scales: about
+#   4× fewer bytes.
+# * `fuse_model(model)` (Module 17) merges each Linear with the ReLU after it: one output
+#   array and one call instead of two.
+#
+# They compose only in some orders: pruning needs float weights, so it comes first;
+# quantization replaces Linear layers, so it comes before fusion. A wrong order raises an
+# error that names the right one. The KV cache of Module 18 speeds up autoregressive
+# decoding in transformers; an MLP has nothing to cache, so it stays out of this stack.
+#
+# Will the stack compound? Run the cell and look: on this machine and at batch 1, int8
+# weights are usually *slower* in numpy, which has no int8 matrix kernel and widens the
+# weights to float32 on every call. The model is smaller, and that is the trade. This is why
+# the composite must be measured end to end, and why the report records a speedup below 1
+# as faithfully as one above.
+
+# %% nbgrader={"grade": false, "grade_id": "part4b-stack", "locked": true, "schema_version": 3, "solution": false, "task": false}
+try:
+    from tinytorch.olympics.stack import apply_stack, parse_stack
+    STACK = parse_stack("prune:0.4,quantize,fuse")  # structured pruning 40 % -> int8 -> fusion
+    OPTIMIZATIONS_AVAILABLE = True
+except ImportError as missing:  # Modules 15-17 not built: benchmark the baseline only
+    print(f"optimization modules unavailable ({missing}); the workflow will submit the baseline only")
+    OPTIMIZATIONS_AVAILABLE = False
+
+if OPTIMIZATIONS_AVAILABLE:
+    try:
+        optimized_model, techniques = apply_stack(model, STACK)
+        print("applied:", " -> ".join(techniques))
+        print(f"test accuracy after the stack: {accuracy(optimized_model, digits.X_test, digits.y_test):.4f}")
+    except (ValueError, TypeError) as problem:
+        print(f"the stack could not be applied to this model: {problem}")
+        OPTIMIZATIONS_AVAILABLE = False
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "part5-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Part 5 · The complete workflow
+#
+# Baseline → optimize → benchmark both the same way → compare → submit. This cell runs
+# everything you built and writes `results.json` next to this notebook. Read the printed
+# numbers: could you defend each one?
+
+# %% nbgrader={"grade": false, "grade_id": "part5-run", "locked": true, "schema_version": 3, "solution": false, "task": false}
+baseline_report = BenchmarkReport(model_name="simple_mlp_64_128_10")
+baseline_report.benchmark_model(model, digits.X_test, digits.y_test, num_runs=200, warmup_runs=20)
+if OPTIMIZATIONS_AVAILABLE:
+    optimized_report = BenchmarkReport(model_name="simple_mlp_pruned_int8_fused")
+    optimized_report.benchmark_model(optimized_model, digits.X_test, digits.y_test, num_runs=200, warmup_runs=20)
+    submission = generate_submission(baseline_report, optimized_report, techniques)
+else:
+    submission = generate_submission(baseline_report)
+results_path = save_submission(submission, "results.json")
+print(f"wrote {results_path}")
+for _name in ("baseline", "optimized"):
+    if _name in submission:
+        _mm = submission[_name]["metrics"]
+        print(f"{_name:>9}: accuracy {_mm['accuracy']:.4f}, latency median {_mm['latency']['median'] * 1e3:.1f} us "
+              f"(p99 {_mm['latency']['p99'] * 1e3:.1f} us), {_mm['throughput_samples_per_sec']:,.0f} samples/s "
+              f"at batch {_mm['throughput']['batch_size']}, {_mm['model_size_bytes']:,} bytes")
+if "improvements" in submission:
+    print("improvements:", {k: round(v, 3) for k, v in submission["improvements"].items()})
+
+# %% nbgrader={"grade": true, "grade_id": "test-part5-results", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
+assert os.path.exists("results.json"), "run the workflow cell above: it writes results.json"
+with open("results.json") as _f:
+    _results = json.loads(_f.read(), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{c} in results.json")))
+_errors = [f"{json_path(e.absolute_path)}: {e.message}" for e in jsonschema.Draft202012Validator(load_schema()).iter_errors(_results)]
+assert not _errors, f"results.json does not match the schema: {_errors[:5]}"
+### BEGIN HIDDEN TESTS
+assert not semantic_problems(_results), [str(p) for p in semantic_problems(_results)]
+assert _results["baseline"]["metrics"]["accuracy"] >= 0.9, "the baseline should be your trained SimpleMLP (>= 90% accuracy)"
+assert _results["baseline"]["metrics"]["parameter_count"] == 64 * 128 + 128 + 128 * 10 + 10
+assert _results["baseline"]["benchmark_config"]["dataset"]["sha256"] == digits_sha256()
+assert _results["baseline"]["metrics"]["latency"]["n"] >= 200
+if _results["submission_type"] == "optimized":
+    assert _results["optimized"]["techniques_applied"], "name the techniques you applied"
+    assert _results["improvements"]["compression_ratio"] > 1.0
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "reflection", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Reflection
+#
+# Answer in a few sentences each, using the numbers in your `results.json`.
+#
+# 1. Your latency's p99 is probably several times its median. Where do slow calls come from on
+#    a shared machine, and why does a service-level objective use p99 rather than the mean?
+# 2. Compare `throughput_samples_per_sec` with 1000 / `latency_ms_mean`. Why do they differ, and
+#    what does Little's law say about a server that batches 64 requests?
+# 3. Did the optimization stack compound? Which step helped latency, which hurt it, and which
+#    helped size? What would you need (hardware, kernels) for int8 to be faster as well?
+# 4. Your accuracy interval is about ±1.5 points wide. Two models differ by 0.5 points: can you
+#    claim one is more accurate? What would you change to find out?
+# 5. Which field of your submission would you check first if a colleague's latency was 3× yours
+#    on the "same" model?
+
+# %% [markdown]
+# *Your answers here.*

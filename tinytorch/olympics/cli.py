@@ -1,0 +1,169 @@
+"""``tinytorch-olympics``: run the capstone headless, and validate submissions.
+
+``run`` trains the baseline on the bundled digits, applies an optimization stack,
+benchmarks both models the same way, writes a validated ``results.json`` and prints a
+summary. ``validate`` checks any number of files and prints one line per problem
+(file, JSON path, rule, message); it never shows a traceback for a bad file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Optional, Sequence
+
+from tinytorch.olympics.schema import Problem, SubmissionError
+from tinytorch.olympics.stack import DEFAULT_STACK
+
+__all__ = ["main", "load_submission_file", "MAX_FILE_BYTES"]
+
+MAX_FILE_BYTES = 5_000_000   # a real submission is ~10 kB; refuse anything absurd before parsing it
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON (JSON has no NaN or Infinity)")
+
+
+def load_submission_file(path: str) -> tuple[Optional[Any], list[Problem]]:
+    """Read and parse ``path``; returns (document or None, problems found while reading)."""
+    try:
+        size = os.path.getsize(path)
+    except OSError as exc:
+        return None, [Problem("$", "readable", f"cannot read the file: {exc.strerror or exc}")]
+    if size > MAX_FILE_BYTES:
+        return None, [Problem("$", "size", f"file is {size:,} bytes; a submission is at most {MAX_FILE_BYTES:,}")]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as exc:
+        return None, [Problem("$", "encoding", f"not UTF-8 text (byte {exc.start})")]
+    except OSError as exc:
+        return None, [Problem("$", "readable", f"cannot read the file: {exc.strerror or exc}")]
+    try:
+        return json.loads(text, parse_constant=_refuse_constant), []
+    except json.JSONDecodeError as exc:
+        return None, [Problem("$", "json", f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]
+    except (ValueError, RecursionError) as exc:
+        return None, [Problem("$", "json", str(exc) if isinstance(exc, ValueError) else "nested too deeply")]
+
+
+def _validate(paths: Sequence[str]) -> int:
+    from tinytorch.olympics.capstone import validate_submission_schema
+
+    failed = 0
+    for path in paths:
+        document, problems = load_submission_file(path)
+        if not problems:
+            try:
+                validate_submission_schema(document)
+            except SubmissionError as exc:
+                problems = exc.problems
+        for problem in problems:
+            print(f"{path}: {problem}")
+        if problems:
+            failed += 1
+        else:
+            print(f"{path}: valid")
+    if len(paths) > 1:
+        print(f"{len(paths) - failed} of {len(paths)} files valid")
+    return 1 if failed else 0
+
+
+def _row(name: str, m: dict) -> str:
+    lat = m["latency"]
+    return (f"{name:<10} {m['accuracy']:>8.4f} {lat['median'] * 1e3:>9.1f} "
+            f"[{lat['median_ci'][0] * 1e3:.1f}, {lat['median_ci'][1] * 1e3:.1f}]".ljust(45)
+            + f"{lat['p99'] * 1e3:>8.1f} {m['throughput_samples_per_sec']:>12,.0f} {m['model_size_bytes']:>10,}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tinytorch.core.training import accuracy, fit
+    from tinytorch.datasets import load_digits
+    from tinytorch.olympics.capstone import BenchmarkReport, SimpleMLP, generate_submission, save_submission
+    from tinytorch.olympics.stack import apply_stack, parse_stack
+
+    try:
+        steps = parse_stack(args.stack)
+    except ValueError as exc:
+        print(f"tinytorch-olympics run: {exc}", file=sys.stderr)
+        return 2
+    data = load_digits()
+    print(f"[1/4] training SimpleMLP(64, {args.hidden_size}, 10) on digits "
+          f"({len(data.y_train)} train / {len(data.y_test)} test images, seed {args.seed})")
+    model = SimpleMLP(64, args.hidden_size, 10, seed=args.seed)
+    fit(model, data.X_train, data.y_train, epochs=args.epochs, seed=args.seed, progress=not args.quiet)
+    print(f"      test accuracy {accuracy(model, data.X_test, data.y_test):.4f}")
+    print(f"[2/4] benchmarking the baseline: {args.runs} runs at batch 1 after {args.warmup} warmup runs, "
+          f"throughput at batch {args.batch_size}")
+    settings = dict(num_runs=args.runs, warmup_runs=args.warmup, throughput_batch_size=args.batch_size, seed=args.seed)
+    baseline = BenchmarkReport(model_name=f"simple_mlp_64_{args.hidden_size}_10")
+    baseline.benchmark_model(model, data.X_test, data.y_test, **settings)
+    optimized = None
+    techniques: list[str] = []
+    if steps:
+        try:
+            optimized_model, techniques = apply_stack(model, steps)
+        except (ValueError, TypeError) as exc:
+            print(f"tinytorch-olympics run: the stack {args.stack!r} cannot be applied: {exc}", file=sys.stderr)
+            return 2
+        print(f"[3/4] benchmarking the optimized model: {' -> '.join(techniques)}")
+        optimized = BenchmarkReport(model_name="simple_mlp_" + "_".join(name.split("(")[0] for name in techniques))
+        optimized.benchmark_model(optimized_model, data.X_test, data.y_test, **settings)
+    else:
+        print("[3/4] empty stack: submitting the baseline only")
+    submission = generate_submission(baseline, optimized, techniques or None)
+    try:
+        path = save_submission(submission, args.output)
+    except (SubmissionError, OSError) as exc:
+        print(f"tinytorch-olympics run: results not written: {exc}", file=sys.stderr)
+        return 1
+    print(f"[4/4] wrote {path} (validated against schema {submission['schema_version']})\n")
+    print(f"{'model':<10} {'accuracy':>8} {'p50 us':>9} {'95% CI':<24} {'p99 us':>8} {'samples/s':>12} {'bytes':>10}")
+    print(_row("baseline", baseline.metrics))
+    if optimized is not None:
+        print(_row("optimized", optimized.metrics))
+        imp = submission["improvements"]
+        print(f"\nspeedup {imp['speedup']:.2f}x (mean latency), compression {imp['compression_ratio']:.2f}x, "
+              f"accuracy delta {imp['accuracy_delta']:+.4f}")
+    for name, report in (("baseline", baseline), ("optimized", optimized)):
+        if report is not None and not report.metrics["latency"]["stable"]:
+            print(f"note: {name} latency is noisy ({report.metrics['latency']['stability_reason']}); "
+                  "compare medians with their confidence intervals")
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="tinytorch-olympics", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="train, optimize, benchmark and write results.json")
+    run.add_argument("--output", "-o", default="results.json", help="where to write (default: results.json)")
+    run.add_argument("--runs", type=_positive_int, default=200, help="timed latency runs per model (default 200)")
+    run.add_argument("--warmup", type=int, default=20, help="untimed warmup runs (default 20)")
+    run.add_argument("--batch-size", type=_positive_int, default=64, help="throughput batch size (default 64)")
+    run.add_argument("--stack", default=DEFAULT_STACK,
+                     help=f"optimizations in order, e.g. 'prune:0.4,quantize,fuse' or '' (default {DEFAULT_STACK})")
+    run.add_argument("--hidden-size", type=_positive_int, default=128)
+    run.add_argument("--epochs", type=_positive_int, default=30)
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    check = sub.add_parser("validate", help="check submissions; one line per problem")
+    check.add_argument("files", nargs="+")
+    args = parser.parse_args(argv)
+    if args.command == "validate":
+        return _validate(args.files)
+    if args.runs < 6:
+        parser.error("--runs must be at least 6 (a 95% confidence interval of the median needs 6 samples)")
+    return _run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,206 @@
+"""The submission format: the JSON Schema file and the invariants a schema cannot express.
+
+A JSON Schema checks each field on its own: types, required keys, ranges. It cannot
+say that p90 ≤ p99, that a confidence interval contains its own statistic, or that a
+claimed speedup is what the two reports imply. ``semantic_problems`` checks those
+cross-field rules. Both report :class:`Problem` values naming the JSON path and the
+rule broken, so one run lists everything wrong with a submission, not just the first.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from typing import Any, Iterator, Optional
+
+__all__ = ["SCHEMA_FILE", "SCHEMA_VERSION", "KNOWN_VERSIONS", "Problem", "SubmissionError",
+           "load_schema", "json_path", "semantic_problems"]
+
+SCHEMA_FILE = "submission.schema.json"
+SCHEMA_VERSION = "1.0.0"
+KNOWN_VERSIONS = (SCHEMA_VERSION,)
+_REL = 1e-6   # relative tolerance for values derived from other values (JSON round trip safe)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a submission: where, which rule, and what to fix."""
+
+    path: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: [{self.rule}] {self.message}"
+
+
+class SubmissionError(ValueError):
+    """A submission broke one or more rules; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"invalid submission: {len(self.problems)} problem(s)\n{lines}")
+
+
+@functools.lru_cache(maxsize=1)
+def _schema_text() -> str:
+    return resources.files("tinytorch.schemas").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+def load_schema() -> dict[str, Any]:
+    """The submission schema (a fresh copy each call, so callers cannot alter the shared one)."""
+    return copy.deepcopy(json.loads(_schema_text()))
+
+
+def json_path(parts: Any) -> str:
+    """``['baseline', 'metrics', 'accuracy']`` → ``$.baseline.metrics.accuracy``; list indices as ``[i]``."""
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _number(value: Any) -> Optional[float]:
+    """``value`` as a finite float, or None if it is not a real JSON number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _get(doc: Any, *keys: Any) -> Any:
+    for key in keys:
+        if isinstance(doc, dict) and key in doc:
+            doc = doc[key]
+        elif isinstance(doc, list) and isinstance(key, int) and -len(doc) <= key < len(doc):
+            doc = doc[key]
+        else:
+            return None
+    return doc
+
+
+def _close(a: float, b: float, rel: float = _REL, abs_: float = 1e-12) -> bool:
+    return abs(a - b) <= max(rel * max(abs(a), abs(b)), abs_)
+
+
+def _report_problems(name: str, report: Any) -> Iterator[Problem]:
+    m = _get(report, "metrics")
+    lat = _get(m, "latency")
+    base = [name, "metrics"]
+    order = [("min", _number(_get(lat, "min"))), ("median", _number(_get(lat, "median"))),
+             ("p90", _number(_get(lat, "p90"))), ("p99", _number(_get(lat, "p99"))),
+             ("max", _number(_get(lat, "max")))]
+    known = [(k, v) for k, v in order if v is not None]
+    for (k1, v1), (k2, v2) in zip(known, known[1:]):
+        if v1 > v2 * (1 + 1e-12):
+            yield Problem(json_path(base + ["latency", k2]), "percentile-order",
+                          f"latency {k1} ({v1:g} ms) exceeds {k2} ({v2:g} ms); "
+                          "expected min <= median <= p90 <= p99 <= max")
+    mean = _number(_get(m, "latency_ms_mean"))
+    lo_, hi_ = _number(_get(lat, "min")), _number(_get(lat, "max"))
+    if mean is not None and lo_ is not None and hi_ is not None and not lo_ <= mean <= hi_ * (1 + 1e-12):
+        yield Problem(json_path(base + ["latency_ms_mean"]), "mean-within-range",
+                      f"mean latency {mean:g} ms lies outside [min, max] = [{lo_:g}, {hi_:g}] ms")
+    for ci_key, stat_key, stat in (("mean_ci", "latency_ms_mean", mean),
+                                   ("median_ci", "median", _number(_get(lat, "median")))):
+        yield from _interval_problems(base + ["latency", ci_key], _get(lat, ci_key), stat, stat_key)
+    acc = _number(_get(m, "accuracy"))
+    aci = _get(m, "accuracy_ci")
+    yield from _interval_problems(base + ["accuracy_ci"], [_get(aci, "low"), _get(aci, "high")], acc, "accuracy")
+    size_mb, size_b = _number(_get(m, "model_size_mb")), _number(_get(m, "model_size_bytes"))
+    if size_mb is not None and size_b is not None and not _close(size_mb, size_b / 1e6):
+        yield Problem(json_path(base + ["model_size_mb"]), "size-units",
+                      f"model_size_mb is {size_mb:g} but model_size_bytes / 1,000,000 is {size_b / 1e6:g} "
+                      "(MB here means 10^6 bytes, not MiB)")
+    tput, tput_detail = _number(_get(m, "throughput_samples_per_sec")), _number(_get(m, "throughput", "samples_per_sec"))
+    if tput is not None and tput_detail is not None and not _close(tput, tput_detail):
+        yield Problem(json_path(base + ["throughput_samples_per_sec"]), "throughput-consistent",
+                      f"throughput_samples_per_sec ({tput:g}) differs from throughput.samples_per_sec ({tput_detail:g})")
+    config = _get(report, "benchmark_config")
+    measured, configured = _get(m, "throughput", "batch_size"), _get(config, "throughput_batch_size")
+    if isinstance(measured, int) and isinstance(configured, int) and measured != configured:
+        yield Problem(json_path(base + ["throughput", "batch_size"]), "config-consistent",
+                      f"throughput measured at batch {measured} but benchmark_config.throughput_batch_size "
+                      f"says {configured}")
+    n, runs = _get(lat, "n"), _get(config, "num_runs")
+    if isinstance(n, int) and isinstance(runs, int) and n < runs:
+        yield Problem(json_path(base + ["latency", "n"]), "config-consistent",
+                      f"{n} latency samples but benchmark_config.num_runs is {runs}")
+    warm, cfg_warm = _get(lat, "warmup_runs"), _get(config, "warmup_runs")
+    if isinstance(warm, int) and isinstance(cfg_warm, int) and warm != cfg_warm:
+        yield Problem(json_path(base + ["latency", "warmup_runs"]), "config-consistent",
+                      f"latency.warmup_runs is {warm} but benchmark_config.warmup_runs is {cfg_warm}")
+    n_acc, n_data = _get(aci, "n_samples"), _get(config, "dataset", "n_samples")
+    if isinstance(n_acc, int) and isinstance(n_data, int) and n_acc != n_data:
+        yield Problem(json_path(base + ["accuracy_ci", "n_samples"]), "config-consistent",
+                      f"accuracy measured on {n_acc} samples but the dataset has {n_data}")
+    yield from _timestamp_problems([name, "timestamp"], _get(report, "timestamp"))
+
+
+def _interval_problems(path: list, interval: Any, stat: Optional[float], stat_name: str) -> Iterator[Problem]:
+    lo, hi = _number(_get(interval, 0)), _number(_get(interval, 1))
+    if lo is None or hi is None:
+        return
+    if lo > hi:
+        yield Problem(json_path(path), "interval-order", f"interval [{lo:g}, {hi:g}] has low > high")
+    elif stat is not None and not (lo - 1e-12 * abs(lo) <= stat <= hi + 1e-12 * abs(hi)):
+        yield Problem(json_path(path), "interval-brackets",
+                      f"interval [{lo:g}, {hi:g}] does not contain its {stat_name} ({stat:g})")
+
+
+def _timestamp_problems(path: list, value: Any) -> Iterator[Problem]:
+    if not isinstance(value, str):
+        return
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        yield Problem(json_path(path), "timestamp", f"{value!r} is not a real ISO-8601 date and time")
+        return
+    if parsed.utcoffset() is None or parsed.utcoffset().total_seconds() != 0:
+        yield Problem(json_path(path), "timestamp", f"{value!r} is not in UTC (end it with Z or +00:00)")
+
+
+def semantic_problems(submission: Any) -> list[Problem]:
+    """Cross-field invariants of a submission (structure is the schema's job).
+
+    Robust to malformed input: a check whose fields are missing or not numbers is
+    skipped, since the schema already reports those.
+    """
+    problems: list[Problem] = []
+    problems += _timestamp_problems(["timestamp"], _get(submission, "timestamp"))
+    for name in ("baseline", "optimized"):
+        if isinstance(_get(submission, name), dict):
+            problems += _report_problems(name, submission[name])
+    b, o = _get(submission, "baseline", "metrics"), _get(submission, "optimized", "metrics")
+    imp = _get(submission, "improvements")
+    if isinstance(b, dict) and isinstance(o, dict) and isinstance(imp, dict):
+        expected = {
+            "speedup": (_number(b.get("latency_ms_mean")), _number(o.get("latency_ms_mean")),
+                        lambda x, y: x / y, "baseline latency_ms_mean / optimized latency_ms_mean"),
+            "compression_ratio": (_number(b.get("model_size_mb")), _number(o.get("model_size_mb")),
+                                  lambda x, y: x / y, "baseline model_size_mb / optimized model_size_mb"),
+            "accuracy_delta": (_number(o.get("accuracy")), _number(b.get("accuracy")),
+                               lambda x, y: x - y, "optimized accuracy - baseline accuracy"),
+        }
+        for key, (x, y, combine, formula) in expected.items():
+            claimed = _number(imp.get(key))
+            if x is None or y is None or claimed is None or (key != "accuracy_delta" and y == 0):
+                continue
+            want = combine(x, y)
+            if not _close(claimed, want, abs_=1e-9):
+                hint = " (inverted?)" if key != "accuracy_delta" and _close(claimed * want, 1.0, rel=1e-3) else ""
+                problems.append(Problem(json_path(["improvements", key]), "improvements-agree",
+                                        f"{key} is {claimed:g} but {formula} = {want:g}{hint}"))
+        bd, od = _get(submission, "baseline", "benchmark_config", "dataset"), \
+            _get(submission, "optimized", "benchmark_config", "dataset")
+        if isinstance(bd, dict) and isinstance(od, dict) and (bd.get("sha256"), bd.get("n_samples")) != (
+                od.get("sha256"), od.get("n_samples")):
+            problems.append(Problem(json_path(["optimized", "benchmark_config", "dataset"]), "same-dataset",
+                                    "baseline and optimized were measured on different data; "
+                                    "a comparison needs the same dataset (name, size and sha256)"))
+    return problems

@@ -54,7 +54,7 @@ def readme_commands() -> list[str]:
 
 def test_readme_has_two_commands_and_ci_runs_the_test_one():
     setup, tests = readme_commands()
-    assert "pip install" in setup and "tinytorch-train" in setup
+    assert "pip install" in setup and setup.endswith("tinytorch-olympics run")
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert tests in ci, f"the README's test command {tests!r} must appear verbatim in .ci/run"
     assert ci[-1] == tests, ".ci/run must end with the test command so its exit code is CI's"

@@ -98,7 +98,7 @@ def _report_problems(name: str, report: Any) -> Iterator[Problem]:
     known = [(k, v) for k, v in order if v is not None]
     for (k1, v1), (k2, v2) in zip(known, known[1:]):
         if v1 > v2 * (1 + 1e-12):
-            yield Problem(json_path(base + ["latency", k2]), "percentile-order",
+            yield Problem(json_path(base + ["latency", k1]), "percentile-order",
                           f"latency {k1} ({v1:g} ms) exceeds {k2} ({v2:g} ms); "
                           "expected min <= median <= p90 <= p99 <= max")
     mean = _number(_get(m, "latency_ms_mean"))

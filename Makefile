@@ -1,0 +1,31 @@
+# Task runner. Every target runs from the repository root and uses the virtual
+# environment that the README's set-up command creates (override with VENV=...).
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+# nbgrader runs helper programs (alembic) by name: the environment's bin must come first.
+export PATH := $(BIN):$(PATH)
+COURSE := notebooks
+ASSIGNMENT := capstone
+
+.PHONY: run test notebooks export release autograde feedback
+
+run:        ## the main job: train, optimize, benchmark, write results.json
+	tinytorch-olympics run
+
+test:       ## the whole test suite (what .ci/run runs)
+	python -m pytest
+
+notebooks:  ## build notebooks/source/capstone/capstone.ipynb from notebooks/capstone.py
+	jupytext --to ipynb $(COURSE)/capstone.py -o $(COURSE)/source/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb
+
+export:     ## regenerate tinytorch/olympics/capstone.py from the notebook's solution cells
+	python -m tinytorch.olympics.export
+
+release: notebooks  ## the student version, without solutions or hidden tests: notebooks/release/
+	cd $(COURSE) && nbgrader generate_assignment $(ASSIGNMENT) --force
+
+autograde:  ## grade every notebooks/submitted/<student>/capstone/capstone.ipynb
+	cd $(COURSE) && nbgrader autograde $(ASSIGNMENT) --force
+
+feedback:   ## HTML feedback per student in notebooks/feedback/
+	cd $(COURSE) && nbgrader generate_feedback $(ASSIGNMENT) --force

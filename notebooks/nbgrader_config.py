@@ -1,0 +1,29 @@
+"""nbgrader configuration for the capstone course; run nbgrader from this folder.
+
+The course lives here: ``source/capstone/capstone.ipynb`` is built from
+``capstone.py`` (jupytext text, the source of truth), ``release/`` is what students
+get, ``submitted/<student>/capstone/`` what they hand in, ``autograded/`` and
+``feedback/`` what grading produces, ``gradebook.db`` the scores. All of them are
+built by commands (see the README), none is committed.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.root = HERE
+c.CourseDirectory.course_id = "tinytorch-capstone"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+
+# The student release replaces each solution region by this stub, so an untouched
+# release fails its tests at once instead of computing something wrong.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Grading a notebook that raises, loops forever, or lost a test cell still finishes:
+# errors do not stop execution, each cell gets at most 60 s before it is interrupted,
+# and grade cells the student deleted are put back from the source version.
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+c.OverwriteCells.add_missing_cells = True
+c.Autograde.create_student = True

@@ -1,0 +1,43 @@
+"""Builds an nbgrader course from the repository's notebook in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK_TEXT = ROOT / "notebooks" / "capstone.py"
+BIN = Path(sys.executable).parent
+
+
+def tool_env() -> dict[str, str]:
+    """The environment for jupyter/nbgrader: this interpreter's scripts first on PATH (nbgrader runs alembic)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def run_tool(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=cwd, env=tool_env(), capture_output=True,
+                            text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory) -> Path:
+    """A course folder with the source notebook built and the student release generated."""
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "notebooks" / "nbgrader_config.py", root)
+    source = root / "source" / "capstone"
+    source.mkdir(parents=True)
+    run_tool("jupytext", "--quiet", "--to", "ipynb", str(NOTEBOOK_TEXT), "-o", str(source / "capstone.ipynb"),
+             cwd=root)
+    run_tool("nbgrader", "generate_assignment", "capstone", "--force", cwd=root)
+    return root

@@ -246,7 +246,7 @@ def wilson_interval(correct: int, n: int, confidence: float = 0.95) -> tuple[flo
 _lo, _hi = wilson_interval(351, 359)
 assert 0.95 < _lo < 351 / 359 < _hi < 0.995, f"wilson_interval(351, 359) should bracket 0.978; got {(_lo, _hi)}"
 _lo, _hi = wilson_interval(10, 10)
-assert _hi == 1.0 and 0.70 < _lo < 0.75, (
+assert abs(_hi - 1.0) < 1e-9 and 0.70 < _lo < 0.75, (
     f"at 10/10 the interval must still have width (low ≈ 0.722), got {(_lo, _hi)}: is this the Wilson formula?")
 ### BEGIN HIDDEN TESTS
 for (_k, _n, _want) in [(0, 10, (0.0, 0.27753279)), (5, 10, (0.23659309, 0.76340691)),
@@ -310,6 +310,8 @@ class SleepyModel(Module):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-part2-latency", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
+import numbers
+
 _X = np.random.default_rng(0).random((50, 64), dtype=np.float32)
 _probe = SleepyModel()
 _samples = measure_latency(_probe, _X, num_runs=30, warmup_runs=5)
@@ -327,7 +329,7 @@ _samples = measure_latency(_sleepy, _X, num_runs=8, warmup_runs=1)
 assert 1.9 <= min(_samples) and max(_samples) < 10_000, (
     f"a call that sleeps 2 ms must report about 2 (milliseconds); got {min(_samples):.4g} to {max(_samples):.4g}")
 assert all(s[0] == 1 for s in _sleepy.shapes), "every call must be on a single sample"
-assert all(isinstance(v, (float, int)) and not isinstance(v, bool) for v in _samples)
+assert all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in _samples), "samples must be numbers (ms)"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "throughput-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -465,7 +467,7 @@ for _key in ("parameter_count", "model_size_mb", "accuracy", "latency_ms_mean", 
              "throughput_samples_per_sec"):
     assert _key in _m, f"metrics must contain the chapter's metric {_key!r}"
 assert _m is _report.metrics, "benchmark_model must return the dict it stores in self.metrics"
-assert _m["accuracy"] == 1.0, f"a model predicting class 0 on all-zero labels is 100% accurate: 1.0, not {_m['accuracy']}"
+assert abs(_m["accuracy"] - 1.0) < 1e-12, f"a model predicting class 0 on all-zero labels is 100% accurate: 1.0, not {_m['accuracy']}"
 assert _report.benchmark_config.get("warmup_runs") == 2, "record warmup_runs in benchmark_config"
 ### BEGIN HIDDEN TESTS
 assert BenchmarkReport.__module__ == "__main__", "implement BenchmarkReport in this notebook"
@@ -654,6 +656,12 @@ json.dumps(_sub, allow_nan=False)
 # cannot exceed p99, a confidence interval must contain its statistic, and the claimed
 # speedup must be what the two reports imply. `semantic_problems(submission)` checks those
 # and returns a list of `Problem(path, rule, message)`.
+#
+# Why bother? Because a fixed format is what lets programs, not people, read results. With
+# every submission in one shape, a course can average accuracies across a class, sort a
+# leaderboard by `speedup`, or fail a CI job when `latency_ms_mean` rises 10 % over last
+# week's, all without a single hand-written parser. And when the format changes, the
+# `schema_version` tells each tool which rules a file follows.
 #
 # One more rule neither layer catches for you: JSON has no NaN or Infinity. Python's `json`
 # writes them anyway (as the non-standard tokens `NaN` and `Infinity`) unless told not to, and
@@ -867,6 +875,12 @@ assert sorted(os.listdir(_dir)) == ["results.json"], f"a failed save left files 
 # quantization replaces Linear layers, so it comes before fusion. A wrong order raises an
 # error that names the right one. The KV cache of Module 18 speeds up autoregressive
 # decoding in transformers; an MLP has nothing to cache, so it stays out of this stack.
+#
+# **The trade-off triangle.** Latency, size and accuracy pull against each other. Pruning
+# and quantization buy size (and sometimes speed) with accuracy; fusion buys a little speed
+# for nothing but code complexity. A submission picks a corner, and the improvements make the
+# choice visible: a compression ratio of 6 with an accuracy delta of −0.02 says "small, at a
+# cost", and nobody can mistake it for a free lunch.
 #
 # Will the stack compound? Run the cell and look: on this machine and at batch 1, int8
 # weights are usually *slower* in numpy, which has no int8 matrix kernel and widens the

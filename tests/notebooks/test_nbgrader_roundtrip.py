@@ -1,10 +1,11 @@
 """The grading contract, end to end through nbgrader and asserted via its Gradebook API.
 
-One autograde run grades seven submissions: the solution (100), the untouched release
-(0), the release with only Part 1 solved (Part 1's 10 points), a release whose locked
-test cell was rewritten to pass (0: the cell is restored), the solution with a test cell
-deleted (100: the cell is re-inserted), the solution with a cell that raises (100) and
-the solution with a cell that never ends (100: the cell is interrupted).
+One autograde run grades: the solution (100), the untouched release (0), the release
+with only Part 1 solved (Part 1's 10 points), a release whose locked test cell was
+rewritten to pass (0: the cell is restored), the solution with a test cell deleted
+(100: the cell is re-inserted), the solution with a cell that raises (100), the solution
+with a cell that never ends (100: the cell is interrupted), a correct solution written
+differently (100), and three notebooks of classic mistakes (the cells testing them 0).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from .conftest import run_tool
+from .variants import ALTERNATIVE, MISTAKES, UNAFFECTED
 
 pytestmark = pytest.mark.nbgrader
 
@@ -32,6 +34,14 @@ def grade_ids(nb) -> list[str]:
 
 def cell(nb, grade_id: str):
     return nb.cells[grade_ids(nb).index(grade_id)]
+
+
+def with_cells(nb, replacements: dict[str, str]):
+    """A copy of ``nb`` with the cells named by grade_id given new source."""
+    copy = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for grade_id, source in replacements.items():
+        cell(copy, grade_id).source = source.strip("\n")
+    return copy
 
 
 def solution_lines(source_nb) -> set[str]:
@@ -67,7 +77,9 @@ def graded(course: Path):
     loops.cells.insert(grade_ids(loops).index("part1-intro"), nbformat.v4.new_code_cell("while True:\n    pass"))
 
     submissions = {"solution": source, "release": release, "part1": part1, "tampered": tampered,
-                   "deleted": deleted, "raises": raises, "loops": loops}
+                   "deleted": deleted, "raises": raises, "loops": loops,
+                   "alternative": with_cells(source, ALTERNATIVE),
+                   **{name: with_cells(source, cells) for name, (cells, _) in MISTAKES.items()}}
     for student, nb in submissions.items():
         folder = course / "submitted" / student / "capstone"
         folder.mkdir(parents=True, exist_ok=True)
@@ -81,16 +93,19 @@ def graded(course: Path):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         scores = {s: (gb.find_submission("capstone", s).score, gb.find_submission("capstone", s).max_score)
                   for s in submissions}
+        cells = {s: {c.name: gb.find_grade(c.name, "capstone", "capstone", s).score
+                     for c in gb.find_notebook("capstone", "capstone").grade_cells}
+                 for s in MISTAKES}
     print("scores:", scores)
-    return scores, course
+    return scores, course, cells
 
 
 @pytest.mark.parametrize("student, expected", [
     ("solution", 100), ("release", 0), ("part1", PART1_POINTS), ("tampered", 0),
-    ("deleted", 100), ("raises", 100), ("loops", 100),
+    ("deleted", 100), ("raises", 100), ("loops", 100), ("alternative", 100),
 ])
 def test_scores(graded, student, expected):
-    scores, _ = graded
+    scores, _, _ = graded
     assert scores[student] == (expected, 100), f"{student}: scored {scores[student]}, expected {expected}/100"
 
 
@@ -111,8 +126,18 @@ def test_release_holds_no_solution_and_no_hidden_test(course):
     assert release_text.count("raise NotImplementedError()") == 10
 
 
+@pytest.mark.parametrize("student", sorted(MISTAKES))
+def test_each_classic_mistake_loses_exactly_the_cell_that_tests_it(graded, student):
+    _, _, cells = graded
+    targeted = MISTAKES[student][1]
+    assert all(cells[student][grade_id] == 0 for grade_id in targeted), (
+        f"{student}: a planted mistake was not caught: {[(g, cells[student][g]) for g in targeted]}")
+    assert all(cells[student][grade_id] > 0 for grade_id in UNAFFECTED), (
+        f"{student}: cells without a mistake lost points: {[(g, cells[student][g]) for g in UNAFFECTED]}")
+
+
 def test_feedback_is_generated(graded):
-    _, course = graded
+    _, course, _ = graded
     run_tool("nbgrader", "generate_feedback", "capstone", "--force", cwd=course)
     page = course / "feedback" / "solution" / "capstone" / "capstone.html"
     assert page.exists() and "100" in page.read_text()

@@ -391,7 +391,8 @@ assert _t["batch_size"] == 64, "a batch larger than X must still have batch_size
 # | `peak_memory_bytes` | `Profiler().measure_memory(model, one_sample)` |
 #
 # `BenchmarkResult(samples).to_dict()` computes every latency statistic in that list and
-# names its methods. It also records `self.system_info`, an ISO-8601 UTC `self.timestamp`, and
+# names its methods. You may also keep the raw samples as `latency["samples_ms"]`: then anyone
+# can recompute any statistic from your file, and the plots can draw the distribution. It also records `self.system_info`, an ISO-8601 UTC `self.timestamp`, and
 # `self.benchmark_config` with everything needed to repeat the run: `num_runs`, `warmup_runs`,
 # `latency_batch_size` (1), `throughput_batch_size`, `seed`, `timer`, and `dataset`
 # (`{"name", "n_samples", "sha256"}`; use `digits_sha256()` for the bundled digits).
@@ -443,7 +444,7 @@ class BenchmarkReport:
                             "n_samples": int(len(y_test))},
             "latency_ms_mean": stats["mean"],
             "latency_ms_std": stats["std"],
-            "latency": {"batch_size": 1, **latency},
+            "latency": {"batch_size": 1, **latency, "samples_ms": samples},
             "throughput_samples_per_sec": throughput["samples_per_sec"],
             "throughput": throughput,
             "peak_memory_bytes": int(profiler.measure_memory(model, X_test[:1])),

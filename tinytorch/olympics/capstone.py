@@ -176,7 +176,7 @@ class BenchmarkReport:
                             "n_samples": int(len(y_test))},
             "latency_ms_mean": stats["mean"],
             "latency_ms_std": stats["std"],
-            "latency": {"batch_size": 1, **latency},
+            "latency": {"batch_size": 1, **latency, "samples_ms": samples},
             "throughput_samples_per_sec": throughput["samples_per_sec"],
             "throughput": throughput,
             "peak_memory_bytes": int(profiler.measure_memory(model, X_test[:1])),

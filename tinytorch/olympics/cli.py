@@ -1,9 +1,10 @@
-"""``tinytorch-olympics``: run the capstone headless, and validate submissions.
+"""``tinytorch-olympics``: run the capstone headless, validate submissions, plot them.
 
 ``run`` trains the baseline on the bundled digits, applies an optimization stack,
-benchmarks both models the same way, writes a validated ``results.json`` and prints a
-summary. ``validate`` checks any number of files and prints one line per problem
-(file, JSON path, rule, message); it never shows a traceback for a bad file.
+benchmarks both models the same way, writes a validated ``results.json`` with its plots
+as PNG files beside it, and prints a summary. ``validate`` checks any number of files
+and prints one line per problem (file, JSON path, rule, message); it never shows a
+traceback for a bad file. ``plot`` draws the PNG files from any valid results file.
 """
 
 from __future__ import annotations
@@ -77,6 +78,38 @@ def _validate(paths: Sequence[str]) -> int:
     return 1 if failed else 0
 
 
+def _write_plots(doc: dict, results_path: str, folder: Optional[str] = None) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display needed
+    from tinytorch.olympics.plots import save_figures
+
+    stem = os.path.splitext(os.path.basename(results_path))[0]
+    return save_figures(doc, folder or os.path.dirname(os.path.abspath(results_path)), prefix=stem)
+
+
+def _plot(path: str, folder: Optional[str]) -> int:
+    from tinytorch.olympics.capstone import validate_submission_schema
+
+    document, problems = load_submission_file(path)
+    if not problems:
+        try:
+            validate_submission_schema(document)
+        except SubmissionError as exc:
+            problems = exc.problems
+    if problems:
+        for problem in problems:
+            print(f"{path}: {problem}")
+        print(f"{path}: not plotted: the file is not a valid submission", file=sys.stderr)
+        return 1
+    if folder and not os.path.isdir(folder):
+        print(f"tinytorch-olympics plot: {folder} is not a directory", file=sys.stderr)
+        return 2
+    for written in _write_plots(document, path, folder):
+        print(f"wrote {written}")
+    return 0
+
+
 def _row(name: str, m: dict) -> str:
     lat = m["latency"]
     return (f"{name:<10} {m['accuracy']:>8.4f} {lat['median'] * 1e3:>9.1f} "
@@ -125,7 +158,9 @@ def _run(args: argparse.Namespace) -> int:
     except (SubmissionError, OSError) as exc:
         print(f"tinytorch-olympics run: results not written: {exc}", file=sys.stderr)
         return 1
-    print(f"[4/4] wrote {path} (validated against schema {submission['schema_version']})\n")
+    plots = _write_plots(submission, path)
+    print(f"[4/4] wrote {path} (validated against schema {submission['schema_version']}) "
+          f"and {len(plots)} plots: {', '.join(os.path.basename(p) for p in plots)}\n")
     print(f"{'model':<10} {'accuracy':>8} {'p50 us':>9} {'95% CI':<24} {'p99 us':>8} {'samples/s':>12} {'bytes':>10}")
     print(_row("baseline", baseline.metrics))
     if optimized is not None:
@@ -163,9 +198,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     check = sub.add_parser("validate", help="check submissions; one line per problem")
     check.add_argument("files", nargs="+")
+    draw = sub.add_parser("plot", help="draw the plots of a valid results file as PNG")
+    draw.add_argument("file")
+    draw.add_argument("--out", help="folder for the PNG files (default: beside the file)")
     args = parser.parse_args(argv)
     if args.command == "validate":
         return _validate(args.files)
+    if args.command == "plot":
+        return _plot(args.file, args.out)
     if args.runs < 6:
         parser.error("--runs must be at least 6 (a 95% confidence interval of the median needs 6 samples)")
     return _run(args)

@@ -101,6 +101,17 @@ def _report_problems(name: str, report: Any) -> Iterator[Problem]:
             yield Problem(json_path(base + ["latency", k1]), "percentile-order",
                           f"latency {k1} ({v1:g} ms) exceeds {k2} ({v2:g} ms); "
                           "expected min <= median <= p90 <= p99 <= max")
+    samples = _get(lat, "samples_ms")
+    if isinstance(samples, list) and samples and all(_number(v) is not None for v in samples):
+        n_lat = _get(lat, "n")
+        if isinstance(n_lat, int) and len(samples) != n_lat:
+            yield Problem(json_path(base + ["latency", "samples_ms"]), "samples-consistent",
+                          f"{len(samples)} samples listed but latency.n is {n_lat}")
+        for key, value in (("min", min(samples)), ("max", max(samples))):
+            stated = _number(_get(lat, key))
+            if stated is not None and not _close(stated, value):
+                yield Problem(json_path(base + ["latency", key]), "samples-consistent",
+                              f"latency.{key} is {stated:g} but the listed samples give {value:g}")
     mean = _number(_get(m, "latency_ms_mean"))
     lo_, hi_ = _number(_get(lat, "min")), _number(_get(lat, "max"))
     if mean is not None and lo_ is not None and hi_ is not None and not lo_ <= mean <= hi_ * (1 + 1e-12):

@@ -1,0 +1,50 @@
+"""Plots: the Pareto rule by hand, figures drawn from results files, and the plot command."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from tinytorch.olympics.cli import main  # noqa: E402
+from tinytorch.olympics.plots import figures_from_results, pareto_front  # noqa: E402
+
+from .conftest import EXAMPLES  # noqa: E402
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def point(name, latency, size, accuracy):
+    return {"name": name, "latency_ms": latency, "size_bytes": size, "accuracy": accuracy}
+
+
+def test_pareto_front_keeps_exactly_the_undominated_points():
+    points = [point("base", 0.02, 40_000, 0.98), point("int8", 0.03, 10_000, 0.98),
+              point("worse", 0.04, 20_000, 0.97), point("fast", 0.01, 50_000, 0.90), point("twin", 0.02, 40_000, 0.98)]
+    assert pareto_front(points) == [0, 1, 3, 4]
+
+
+def test_figures_mark_the_reported_percentiles(optimized, baseline_only):
+    figures = figures_from_results(optimized)
+    assert set(figures) == {"latency", "tradeoff", "waterfall"}
+    lines = {round(line.get_xdata()[0], 6) for line in figures["latency"].axes[0].get_lines()}
+    for name in ("baseline", "optimized"):
+        lat = optimized[name]["metrics"]["latency"]
+        assert {round(lat[k] * 1e3, 6) for k in ("median", "p90", "p99")} <= lines
+    bars = figures["waterfall"].axes[1].patches
+    assert bars[1].get_y() == pytest.approx(optimized["optimized"]["metrics"]["model_size_bytes"] / 1e3)
+    assert set(figures_from_results(baseline_only)) == {"latency", "tradeoff"}
+
+
+def test_plot_command_writes_pngs_for_valid_files_only(tmp_path, capsys):
+    assert main(["plot", str(EXAMPLES / "valid" / "optimized.json"), "--out", str(tmp_path)]) == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["optimized_latency.png", "optimized_tradeoff.png", "optimized_waterfall.png"]
+    assert all((tmp_path / name).read_bytes().startswith(PNG) for name in written)
+    empty = tmp_path / "none"
+    empty.mkdir()
+    assert main(["plot", str(EXAMPLES / "invalid" / "inverted_speedup.json"), "--out", str(empty)]) == 1
+    assert list(empty.iterdir()) == [] and "not plotted" in capsys.readouterr().err
+    assert main(["plot", str(EXAMPLES / "valid" / "optimized.json"), "--out", str(tmp_path / "missing")]) == 2

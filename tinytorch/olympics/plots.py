@@ -1,0 +1,167 @@
+"""Plots of benchmark results: what the numbers look like, drawn the same way everywhere.
+
+The command line writes them as PNG files beside ``results.json`` and the notebook's
+widgets redraw them live; both call these functions, which take plain data (dicts of
+the results.json format) and draw into matplotlib Axes. Nothing here measures.
+
+* latency distribution: the samples' histogram with p50, p90 and p99 marked (or, for a
+  file without raw samples, the percentiles alone);
+* trade-off: accuracy against latency, marker area proportional to stored size, with
+  the Pareto front (no other point is at least as fast, as small and as accurate);
+* waterfall: how each step of an optimization stack moved latency, size and accuracy;
+* batch scaling: latency per batch and throughput per sample against batch size.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional, Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+__all__ = ["draw_latency_distribution", "draw_tradeoff", "draw_waterfall", "draw_batch_scaling",
+           "pareto_front", "points_from_results", "figures_from_results", "save_figures"]
+
+_COLORS = {"baseline": "#4C72B0", "optimized": "#DD8452"}
+_PERCENTILES = (("p50", "median", ":"), ("p90", "p90", "--"), ("p99", "p99", "-."))
+
+
+def draw_latency_distribution(ax: Axes, latency: dict[str, Any], label: str, color: Optional[str] = None) -> None:
+    """Histogram of ``latency['samples_ms']`` (in µs) with p50/p90/p99 lines; percentiles alone without samples."""
+    color = color or _COLORS.get(label, "#55A868")
+    samples = latency.get("samples_ms")
+    if samples:
+        data = np.asarray(samples) * 1e3
+        # One far outlier (a 4 ms scheduler hiccup among 20 µs calls) would squash every other
+        # bar into one; show up to 1.5 × p99 and say how many samples lie beyond.
+        limit = 1.5 * latency["p99"] * 1e3
+        beyond = int(np.count_nonzero(data > limit))
+        note = f", {beyond} beyond {limit:.0f} µs (max {data.max():.0f})" if beyond else ""
+        ax.hist(data[data <= limit], bins=40, alpha=0.45, color=color, label=f"{label} (n={len(data)}{note})")
+    for name, key, style in _PERCENTILES:
+        ax.axvline(latency[key] * 1e3, color=color, linestyle=style, linewidth=1.4,
+                   label=f"{label} {name} {latency[key] * 1e3:.1f} µs")
+    ax.set_xlabel("latency per call at batch 1 (µs)")
+    ax.set_ylabel("calls" if samples else "")
+    ax.set_title("Latency distribution")
+    ax.legend(fontsize=7)
+
+
+def pareto_front(points: Sequence[dict[str, Any]]) -> list[int]:
+    """Indices of points that no other point dominates (≤ latency, ≤ size, ≥ accuracy, one strictly)."""
+    front = []
+    for i, p in enumerate(points):
+        dominated = any(
+            q["latency_ms"] <= p["latency_ms"] and q["size_bytes"] <= p["size_bytes"] and q["accuracy"] >= p["accuracy"]
+            and (q["latency_ms"], q["size_bytes"], q["accuracy"]) != (p["latency_ms"], p["size_bytes"], p["accuracy"])
+            for j, q in enumerate(points) if j != i)
+        if not dominated:
+            front.append(i)
+    return front
+
+
+def draw_tradeoff(ax: Axes, points: Sequence[dict[str, Any]]) -> None:
+    """Accuracy vs median latency; area ∝ size; Pareto-optimal points ringed and joined."""
+    if not points:
+        ax.text(0.5, 0.5, "no models measured yet", ha="center", va="center", transform=ax.transAxes)
+        return
+    biggest = max(p["size_bytes"] for p in points)
+    front = set(pareto_front(points))
+    for i, p in enumerate(points):
+        area = 60 + 600 * p["size_bytes"] / biggest
+        ax.scatter(p["latency_ms"] * 1e3, p["accuracy"], s=area, alpha=0.6,
+                   color=_COLORS.get(p["name"], "#55A868"), edgecolors="black" if i in front else "none",
+                   linewidths=2 if i in front else 0)
+        ax.annotate(f"{p['name']}\n{p['size_bytes'] / 1e3:.1f} kB", (p["latency_ms"] * 1e3, p["accuracy"]),
+                    textcoords="offset points", xytext=(8, 4), fontsize=7)
+    ordered = sorted((points[i] for i in front), key=lambda p: p["latency_ms"])
+    ax.plot([p["latency_ms"] * 1e3 for p in ordered], [p["accuracy"] for p in ordered], color="black",
+            linewidth=0.8, linestyle="--", label="Pareto front (ringed)")
+    ax.margins(0.25)
+    ax.set_xlabel("median latency at batch 1 (µs)")
+    ax.set_ylabel("test accuracy")
+    ax.set_title("Trade-off: accuracy, latency, size (marker area)")
+    ax.legend(fontsize=7, loc="lower right")
+
+
+def draw_waterfall(axes: Sequence[Axes], steps: Sequence[dict[str, Any]]) -> None:
+    """Three panels (latency, size, accuracy): the baseline, then each step's change, then the result."""
+    metrics = (("latency_ms", "median latency (µs)", 1e3), ("size_bytes", "stored size (kB)", 1e-3),
+               ("accuracy", "accuracy (%)", 100.0))
+    names = [s["name"] for s in steps]
+    for ax, (key, title, scale) in zip(axes, metrics):
+        values = [s[key] * scale for s in steps]
+        # The first bar stands on zero; each later bar spans the change from its predecessor.
+        bottoms = [0.0] + [min(a, b) for a, b in zip(values, values[1:])]
+        heights = [values[0]] + [abs(b - a) for a, b in zip(values, values[1:])]
+        colors = [_COLORS["baseline"]] + [
+            "#55A868" if ((b > a) if key == "accuracy" else (b < a)) else "#C44E52"
+            for a, b in zip(values, values[1:])]
+        ax.bar(range(len(values)), heights, bottom=bottoms, color=colors)
+        for i, v in enumerate(values):
+            ax.text(i, v, f"{v:.3g}", ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(range(len(values)), [n.replace(" + ", "\n+ ") for n in names], fontsize=7)
+        ax.set_title(title, fontsize=9)
+        if key == "accuracy":
+            low = min(values)
+            ax.set_ylim(max(0.0, low - 5), 100.5)
+    axes[0].figure.suptitle("What each step of the stack did (green: better, red: worse)", fontsize=10)
+
+
+def draw_batch_scaling(ax_latency: Axes, ax_throughput: Axes, rows: Sequence[dict[str, Any]]) -> None:
+    """Per-batch latency and per-sample throughput against batch size (log₂ axis)."""
+    sizes = [r["batch_size"] for r in rows]
+    ax_latency.plot(sizes, [r["median_batch_ms"] for r in rows], "o-", color=_COLORS["baseline"])
+    ax_latency.set_xscale("log", base=2)
+    ax_latency.set_xlabel("batch size")
+    ax_latency.set_ylabel("latency per batch (ms)")
+    ax_latency.set_title("Latency grows with the batch")
+    tput = [r["samples_per_sec"] for r in rows]
+    ax_throughput.plot(sizes, tput, "o-", color=_COLORS["optimized"])
+    ax_throughput.set_xscale("log", base=2)
+    ax_throughput.set_xlabel("batch size")
+    ax_throughput.set_ylabel("throughput (samples/s)")
+    best = int(np.argmax(tput))
+    ax_throughput.annotate(f"peak {tput[best]:,.0f}/s at {sizes[best]}", (sizes[best], tput[best]),
+                           textcoords="offset points", xytext=(-60, -15), fontsize=7)
+    ax_throughput.set_title("…until throughput saturates (Little's law: L = λW)")
+
+
+def points_from_results(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Trade-off points (name, latency_ms median, size_bytes, accuracy) of a results document."""
+    return [{"name": name, "latency_ms": doc[name]["metrics"]["latency"]["median"],
+             "size_bytes": doc[name]["metrics"]["model_size_bytes"], "accuracy": doc[name]["metrics"]["accuracy"]}
+            for name in ("baseline", "optimized") if name in doc]
+
+
+def figures_from_results(doc: dict[str, Any]) -> dict[str, Figure]:
+    """The figures a results document can support: latency, trade-off and (if optimized) waterfall."""
+    figures = {}
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.add_subplot()
+    for name in ("baseline", "optimized"):
+        if name in doc:
+            draw_latency_distribution(ax, doc[name]["metrics"]["latency"], name)
+    figures["latency"] = fig
+    fig = Figure(figsize=(6, 4.5), layout="constrained")
+    draw_tradeoff(fig.add_subplot(), points_from_results(doc))
+    figures["tradeoff"] = fig
+    if "optimized" in doc:
+        points = points_from_results(doc)
+        points[1]["name"] = " + ".join(doc["optimized"]["techniques_applied"])
+        fig = Figure(figsize=(9, 3.5), layout="constrained")
+        draw_waterfall(fig.subplots(1, 3), points)
+        figures["waterfall"] = fig
+    return figures
+
+
+def save_figures(doc: dict[str, Any], folder: str, prefix: str = "results") -> list[str]:
+    """Write each figure as ``<folder>/<prefix>_<name>.png``; returns the paths written."""
+    paths = []
+    for name, fig in figures_from_results(doc).items():
+        path = os.path.join(folder, f"{prefix}_{name}.png")
+        fig.savefig(path, dpi=110)
+        paths.append(path)
+    return paths

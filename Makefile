@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 COURSE := notebooks
 ASSIGNMENT := capstone
 
-.PHONY: run test notebooks export release autograde feedback
+.PHONY: run test notebooks export release autograde feedback docs
 
 run:        ## the main job: train, optimize, benchmark, write results.json
 	tinytorch-olympics run
@@ -16,6 +16,7 @@ test:       ## the whole test suite (what .ci/run runs)
 	python -m pytest
 
 notebooks:  ## build notebooks/source/capstone/capstone.ipynb from notebooks/capstone.py
+	mkdir -p $(COURSE)/source/$(ASSIGNMENT)
 	jupytext --to ipynb $(COURSE)/capstone.py -o $(COURSE)/source/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb
 
 export:     ## regenerate tinytorch/olympics/capstone.py from the notebook's solution cells
@@ -29,3 +30,7 @@ autograde:  ## grade every notebooks/submitted/<student>/capstone/capstone.ipynb
 
 feedback:   ## HTML feedback per student in notebooks/feedback/
 	cd $(COURSE) && nbgrader generate_feedback $(ASSIGNMENT) --force
+
+docs:       ## the README's pictures: plots of the example results file, in docs/images/
+	mkdir -p docs/images
+	tinytorch-olympics plot schemas/examples/valid/optimized.json --out docs/images

@@ -951,6 +951,34 @@ if _results["submission_type"] == "optimized":
     assert _results["improvements"]["compression_ratio"] > 1.0
 ### END HIDDEN TESTS
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "explore-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Explore: turn the knobs
+#
+# Two explorers measure with **your** functions and redraw on every change.
+#
+# * **Batch size.** Slide from 1 to 512. Each position re-measures throughput with your
+#   `measure_throughput`. Watch the batch's latency W grow while throughput λ per sample rises
+#   and then flattens: past that point a bigger batch only makes every request wait longer.
+#   Little's law, L = λ·W, says how many requests must be in flight to keep the model that busy.
+# * **Optimization stack.** Pick and drag-order `prune`, `magnitude`, `quantize`, `fuse`, and
+#   set the pruning amounts. Each change builds the stack step by step and benchmarks every step
+#   with your `BenchmarkReport`. The trade-off plot keeps every stack you tried and rings the
+#   Pareto front, the waterfall shows what each step did, and the histogram compares latency
+#   distributions with p50, p90 and p99 marked. Try an order that cannot work, too.
+
+# %% nbgrader={"grade": false, "grade_id": "explore", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from IPython.display import display
+
+from tinytorch.olympics.widgets import BatchSizeExplorer, StackExplorer
+
+if "model" not in globals():
+    print("The explorers measure the model you train in Part 1: finish SimpleMLP, run its cells, then this one.")
+else:
+    batch_explorer = BatchSizeExplorer(model, digits.X_test, measure_throughput)
+    display(batch_explorer.show())
+    stack_explorer = StackExplorer(model, digits.X_test, digits.y_test, BenchmarkReport)
+    display(stack_explorer.show())
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "reflection", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Reflection
 #

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -38,11 +42,68 @@ def test_environment_yml_matches_pyproject_dependencies():
 
 def test_binder_installs_the_package_and_defines_no_second_environment():
     files = sorted(p.name for p in (ROOT / "binder").iterdir())
-    assert "environment.yml" not in files
+    assert files == ["postBuild", "requirements.txt", "runtime.txt"], "repo2docker reads only binder/ once it exists"
     lines = [ln for ln in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
              if ln.strip() and not ln.startswith("#")]
-    assert lines == ["-e ."]
-    assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
+    assert lines == ["-e .[dev]"], "Binder must install the package, not repeat its dependency list"
+    runtime = (ROOT / "binder" / "runtime.txt").read_text().strip()
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda_python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python="))
+    assert runtime == "python-" + conda_python.split("=", 1)[1], "Binder and environment.yml must use one Python"
+    assert runtime.split("-", 1)[1] + ".0" in SpecifierSet(PYPROJECT["project"]["requires-python"])
+
+
+def binder_notebook() -> str:
+    """The path the README's Binder link opens (its urlpath=lab/tree/...)."""
+    links = re.findall(r"https://mybinder\.org/v2/gh/\S+?\?urlpath=lab/tree/([\w./-]+)", (ROOT / "README.md").read_text())
+    assert links, "the README must give the Binder link with urlpath=lab/tree/..."
+    assert len(set(links)) == 1
+    return links[0]
+
+
+def isolated_environment(root: Path) -> Path:
+    """A Python environment whose own prefix is `root` but which sees this one's packages.
+
+    postBuild writes Jupyter settings into its environment's prefix (as on Binder); running it
+    in a child environment keeps the test from touching the environment that runs the tests.
+    The child starts with this environment's Jupyter configuration, as a pip install would.
+    """
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    child_site = Path(subprocess.run([str(root / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                     check=True, capture_output=True, text=True).stdout.strip())
+    (child_site / "parent.pth").write_text(f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
+    shutil.copytree(Path(sys.prefix) / "etc" / "jupyter", root / "etc" / "jupyter")
+    return root
+
+
+@pytest.mark.slow
+def test_binder_postbuild_builds_the_release_and_disables_instructor_tools(tmp_path):
+    shutil.copytree(ROOT / "binder", tmp_path / "binder")
+    (tmp_path / "notebooks").mkdir()
+    for name in ("capstone.py", "nbgrader_config.py"):
+        shutil.copy(ROOT / "notebooks" / name, tmp_path / "notebooks" / name)
+    prefix = isolated_environment(tmp_path / "env")
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "user-config"),
+               PATH=os.pathsep.join([str(prefix / "bin"), str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    build = subprocess.run(["bash", "binder/postBuild"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stderr[-3000:]
+    release = tmp_path / binder_notebook()
+    assert release.exists(), "the README's Binder link must open the notebook postBuild builds"
+    assert "BEGIN SOLUTION" not in release.read_text() and "BEGIN HIDDEN TESTS" not in release.read_text()
+    assert not (tmp_path / "notebooks" / "gradebook.db").exists()
+
+    page_config = prefix / "etc" / "jupyter" / "labconfig" / "page_config.json"
+    disabled = json.loads(page_config.read_text())["disabledExtensions"]
+    assert disabled.get("@jupyter/nbgrader:formgrader") and disabled.get("@jupyter/nbgrader:create-assignment")
+    assert not disabled.get("@jupyter/nbgrader:assignment-list"), "student tools stay on"
+
+    server = subprocess.run([str(prefix / "bin" / "python"), "-m", "jupyter_server.extension.serverextension", "list"],
+                            env=env, capture_output=True, text=True, check=True)
+    states = dict(re.findall(r"^\s+(nbgrader\.server_extensions\.\w+)\s+\x1b\[\d+m(enabled|disabled)", server.stdout + server.stderr, re.M))
+    assert states["nbgrader.server_extensions.formgrader"] == "disabled", states
+    assert states["nbgrader.server_extensions.assignment_list"] == "enabled", states
+    assert not (tmp_path / "user-config").exists() or not any((tmp_path / "user-config").rglob("*.json")), \
+        "settings belong to the environment, not to the user"
 
 
 def readme_commands() -> list[str]:

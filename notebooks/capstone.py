@@ -957,9 +957,12 @@ if _results["submission_type"] == "optimized":
 # Two explorers measure with **your** functions and redraw on every change.
 #
 # * **Batch size.** Slide from 1 to 512. Each position re-measures throughput with your
-#   `measure_throughput`. Watch the batch's latency W grow while throughput λ per sample rises
-#   and then flattens: past that point a bigger batch only makes every request wait longer.
-#   Little's law, L = λ·W, says how many requests must be in flight to keep the model that busy.
+#   `measure_throughput`. Watch the batch's latency W grow while throughput λ per sample rises.
+#   Where λ flattens (the explorer marks the batch at which it reaches 90 % of its best), a
+#   bigger batch only makes every request wait longer. A model this small may still be gaining
+#   at 512, and a size can even dip where the BLAS library changes strategy: read what you
+#   measured, not what you expected. Little's law, L = λ·W, says how many requests must be in
+#   flight to keep the model that busy.
 # * **Optimization stack.** Pick and drag-order `prune`, `magnitude`, `quantize`, `fuse`, and
 #   set the pruning amounts. Each change builds the stack step by step and benchmarks every step
 #   with your `BenchmarkReport`. The trade-off plot keeps every stack you tried and rings the

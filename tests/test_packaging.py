@@ -94,14 +94,18 @@ def test_binder_postbuild_builds_the_release_and_disables_instructor_tools(tmp_p
 
     page_config = prefix / "etc" / "jupyter" / "labconfig" / "page_config.json"
     disabled = json.loads(page_config.read_text())["disabledExtensions"]
-    assert disabled.get("@jupyter/nbgrader:formgrader") and disabled.get("@jupyter/nbgrader:create-assignment")
-    assert not disabled.get("@jupyter/nbgrader:assignment-list"), "student tools stay on"
+    for instructor_only in ("formgrader", "create-assignment", "course-list"):
+        assert disabled.get(f"@jupyter/nbgrader:{instructor_only}"), f"{instructor_only} must be off for students"
+    for student_tool in ("assignment-list", "validate-assignment"):
+        assert not disabled.get(f"@jupyter/nbgrader:{student_tool}"), f"{student_tool} must stay on"
 
     server = subprocess.run([str(prefix / "bin" / "python"), "-m", "jupyter_server.extension.serverextension", "list"],
                             env=env, capture_output=True, text=True, check=True)
     states = dict(re.findall(r"^\s+(nbgrader\.server_extensions\.\w+)\s+\x1b\[\d+m(enabled|disabled)", server.stdout + server.stderr, re.M))
-    assert states["nbgrader.server_extensions.formgrader"] == "disabled", states
-    assert states["nbgrader.server_extensions.assignment_list"] == "enabled", states
+    assert states == {"nbgrader.server_extensions.formgrader": "disabled",
+                      "nbgrader.server_extensions.course_list": "disabled",
+                      "nbgrader.server_extensions.assignment_list": "enabled",
+                      "nbgrader.server_extensions.validate_assignment": "enabled"}, states
     assert not (tmp_path / "user-config").exists() or not any((tmp_path / "user-config").rglob("*.json")), \
         "settings belong to the environment, not to the user"
 

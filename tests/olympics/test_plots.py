@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 from tinytorch.olympics.cli import main  # noqa: E402
-from tinytorch.olympics.plots import figures_from_results, pareto_front  # noqa: E402
+from tinytorch.olympics.plots import figures_from_results, pareto_front, saturation_batch  # noqa: E402
 
 from .conftest import EXAMPLES  # noqa: E402
 
@@ -48,3 +48,10 @@ def test_plot_command_writes_pngs_for_valid_files_only(tmp_path, capsys):
     assert main(["plot", str(EXAMPLES / "invalid" / "inverted_speedup.json"), "--out", str(empty)]) == 1
     assert list(empty.iterdir()) == [] and "not plotted" in capsys.readouterr().err
     assert main(["plot", str(EXAMPLES / "valid" / "optimized.json"), "--out", str(tmp_path / "missing")]) == 2
+
+
+def test_saturation_is_the_first_batch_within_90_percent_of_the_best():
+    rows = [{"batch_size": b, "samples_per_sec": t} for b, t in ((1, 10.0), (2, 50.0), (4, 91.0), (8, 100.0), (16, 95.0))]
+    assert saturation_batch(rows) == 4
+    assert saturation_batch(rows, fraction=0.95) == 8
+    assert saturation_batch(rows[:1]) == 1

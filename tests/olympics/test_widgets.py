@@ -39,6 +39,17 @@ def test_batch_knob_remeasures_and_redraws_with_littles_law():
     assert "from 128 to 256 multiplied throughput by 2.00 and the wait by 1.00" in explorer.message.value
 
 
+def test_batch_knob_says_where_throughput_saturates():
+    def saturating(model, X, batch_size=64, num_batches=20, warmup_runs=2):
+        return {"batch_size": batch_size, "samples_per_sec": 1000.0 * min(batch_size, 64)}
+
+    explorer = BatchSizeExplorer(None, np.zeros((4, 64), np.float32), saturating, initial=256)
+    assert "90 % of its best at batch 64, where a batch takes 1.000 ms" in explorer.message.value
+    assert "multiplied throughput by 1.00 and the wait by 2.00" in explorer.message.value
+    linear = BatchSizeExplorer(None, np.zeros((4, 64), np.float32), FakeThroughput())
+    assert "still rising at batch 512" in linear.message.value
+
+
 def test_batch_knob_times_enough_calls_at_small_batches():
     fake = FakeThroughput()
     calls = {}

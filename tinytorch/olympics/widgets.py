@@ -27,7 +27,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from tinytorch.core.layers import Module
-from tinytorch.olympics.plots import draw_batch_scaling, draw_latency_distribution, draw_tradeoff, draw_waterfall
+from tinytorch.olympics.plots import (draw_batch_scaling, draw_latency_distribution, draw_tradeoff, draw_waterfall,
+                                      saturation_batch)
 from tinytorch.olympics.stack import STEPS, apply_stack, parse_stack
 
 __all__ = ["BatchSizeExplorer", "StackExplorer", "BATCH_SIZES"]
@@ -101,6 +102,12 @@ class BatchSizeExplorer:
             text += (f"<br>Doubling from {batch_size // 2} to {batch_size} multiplied throughput by "
                      f"{rate / smaller['samples_per_sec']:.2f} and the wait by "
                      f"{wait_ms / smaller['median_batch_ms']:.2f}.")
+        knee = saturation_batch(ordered)
+        if knee < max(self.rows):
+            text += (f"<br>Throughput reaches 90 % of its best at batch {knee}, where a batch takes "
+                     f"{self.rows[knee]['median_batch_ms']:.3f} ms: beyond it, bigger batches mostly add waiting.")
+        else:
+            text += f"<br>Throughput is still rising at batch {knee}: it has not saturated in the sizes measured."
         self.message.value = text
         self.redraw_seconds = time.perf_counter() - start
 

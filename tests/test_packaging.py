@@ -101,7 +101,7 @@ def test_binder_postbuild_builds_the_release_and_disables_instructor_tools(tmp_p
 
     server = subprocess.run([str(prefix / "bin" / "python"), "-m", "jupyter_server.extension.serverextension", "list"],
                             env=env, capture_output=True, text=True, check=True)
-    states = dict(re.findall(r"^\s+(nbgrader\.server_extensions\.\w+)\s+\x1b\[\d+m(enabled|disabled)", server.stdout + server.stderr, re.M))
+    states = dict(re.findall(r"^\s+(nbgrader\.server_extensions\.\w+)\s+(?:\x1b\[\d+m)?(enabled|disabled)", server.stdout + server.stderr, re.M))
     assert states == {"nbgrader.server_extensions.formgrader": "disabled",
                       "nbgrader.server_extensions.course_list": "disabled",
                       "nbgrader.server_extensions.assignment_list": "enabled",

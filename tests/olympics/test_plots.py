@@ -6,10 +6,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import io  # noqa: E402
+
 import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from tinytorch.olympics.cli import main  # noqa: E402
-from tinytorch.olympics.plots import figures_from_results, pareto_front, saturation_batch  # noqa: E402
+from tinytorch.olympics.plots import (draw_latency_distribution, figures_from_results, pareto_front,  # noqa: E402
+                                      saturation_batch)
 
 from .conftest import EXAMPLES  # noqa: E402
 
@@ -55,3 +59,19 @@ def test_saturation_is_the_first_batch_within_90_percent_of_the_best():
     assert saturation_batch(rows) == 4
     assert saturation_batch(rows, fraction=0.95) == 8
     assert saturation_batch(rows[:1]) == 1
+
+
+@pytest.mark.parametrize("zero_in", ["baseline", "optimized"])
+def test_a_zero_latency_sample_is_drawn_on_a_linear_axis(zero_in):
+    # The schema allows 0 ms (a coarse timer can read 0); a log axis cannot show it.
+    fig = Figure()
+    ax = fig.add_subplot()
+    for label in ("baseline", "optimized"):
+        samples = [0.0, 0.01, 0.02] if label == zero_in else [0.01, 0.02, 0.5]
+        latency = {"samples_ms": samples, "median": samples[1], "p90": samples[2], "p99": samples[2]}
+        draw_latency_distribution(ax, latency, label)
+    fig.savefig(io.BytesIO(), format="png")
+    assert ax.get_xscale() == "linear"
+    alone = Figure().add_subplot()
+    draw_latency_distribution(alone, {"samples_ms": [0.01, 0.5], "median": 0.01, "p90": 0.5, "p99": 0.5}, "baseline")
+    assert alone.get_xscale() == "log"

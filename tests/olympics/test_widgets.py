@@ -68,8 +68,10 @@ def test_batch_knob_explains_a_missing_function_and_recovers():
 
     explorer = BatchSizeExplorer(None, np.zeros((4, 64), np.float32), unwritten)
     assert "not implemented yet" in explorer.message.value and explorer.image.value == b""
-    explorer.measure_throughput = FakeThroughput()
-    explorer.update(32, sweep=True)
+    assert "run the Explore cell again" in explorer.message.value
+    explorer.measure_throughput = fake = FakeThroughput()
+    explorer.slider.value = 32
+    assert sorted(fake.sizes) == BATCH_SIZES, "sizes never measured are measured with the first that works"
     assert bytes(explorer.image.value).startswith(b"\x89PNG") and "L = λ·W = 32" in explorer.message.value
 
 
@@ -105,6 +107,7 @@ def test_stack_knob_reports_a_wrong_order_without_breaking(trained):
     picture = explorer.tradeoff.value
     explorer.steps.value = ["quantize", "prune"]
     assert "cannot prune a quantized model" in explorer.message.value and explorer.tradeoff.value == picture
+    assert explorer.progress.bar_style == "danger"
     explorer.steps.value = ["prune"]
     assert explorer.tradeoff.value != picture and "structured_pruning" in explorer.message.value
 

@@ -35,20 +35,25 @@ def draw_latency_distribution(ax: Axes, latency: dict[str, Any], label: str, col
     """Histogram of ``latency['samples_ms']`` (in µs) with p50/p90/p99 lines; percentiles alone without samples."""
     color = color or _COLORS.get(label, "#55A868")
     samples = latency.get("samples_ms")
+    data = np.asarray(samples or [], dtype=float) * 1e3
+    marks = [latency[key] * 1e3 for _, key, _ in _PERCENTILES]
+    # Latency has a long right tail (a scheduler hiccup can take 50× the median): on a
+    # logarithmic axis with logarithmic bins the bulk and the tail are both visible. A zero
+    # (allowed: a coarse timer can read 0) has no place on a log axis, so then the axis is
+    # linear, for this series and for any drawn on the same axis before or after it.
+    first = not ax.lines and not ax.patches
+    log = min([*data, *marks]) > 0 and (first or ax.get_xscale() == "log")
     if samples:
-        data = np.asarray(samples) * 1e3
-        # Latency has a long right tail (a scheduler hiccup can take 50× the median): on a
-        # logarithmic axis with logarithmic bins the bulk and the tail are both visible.
-        bins = np.geomspace(data.min(), data.max() * 1.0001, 40) if data.max() > data.min() else 1
+        bins = np.geomspace(data.min(), data.max() * 1.0001, 40) if log and data.max() > data.min() else 40
         ax.hist(data, bins=bins, alpha=0.45, color=color, label=f"{label} (n={len(data)}, max {data.max():.0f} µs)")
-    for name, key, style in _PERCENTILES:
-        ax.axvline(latency[key] * 1e3, color=color, linestyle=style, linewidth=1.4,
-                   label=f"{label} {name} {latency[key] * 1e3:.1f} µs")
-    ax.set_xscale("log")
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))  # 10, 20, 50, 100, …
-    ax.xaxis.set_major_formatter(ScalarFormatter())
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("latency per call at batch 1 (µs, log scale)")
+    for (name, _, style), value in zip(_PERCENTILES, marks):
+        ax.axvline(value, color=color, linestyle=style, linewidth=1.4, label=f"{label} {name} {value:.1f} µs")
+    ax.set_xscale("log" if log else "linear")
+    if log:
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))  # 10, 20, 50, 100, …
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("latency per call at batch 1 (µs" + (", log scale)" if log else ")"))
     ax.set_ylabel("calls" if samples else "")
     ax.set_title("Latency distribution")
     ax.legend(fontsize=7, framealpha=0.8)

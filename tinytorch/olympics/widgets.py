@@ -44,7 +44,9 @@ def _png(fig: Figure) -> bytes:
 
 def _explain(exc: BaseException, what: str) -> str:
     if isinstance(exc, NotImplementedError):
-        return f"⏳ {what} is not implemented yet: finish it in the notebook, run its cell, then turn the knob again."
+        # The explorer holds the function it was given, so a fixed one needs the cell re-run.
+        return (f"⏳ {what} is not implemented yet: finish it in the notebook, run its cell, "
+                "then run the Explore cell again.")
     return f"⚠️ {type(exc).__name__}: {exc}"
 
 
@@ -63,7 +65,7 @@ class BatchSizeExplorer:
         self.box = widgets.VBox([self.slider, self.message, self.image])
         self.redraw_seconds: Optional[float] = None
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
-        self.update(initial, sweep=True)
+        self.update(initial)
 
     def _measure(self, batch_size: int) -> None:
         # About the same number of samples at every size, so that small batches (microseconds
@@ -76,11 +78,11 @@ class BatchSizeExplorer:
         self.rows[batch_size] = {"batch_size": batch_size, "samples_per_sec": per_sample,
                                  "median_batch_ms": batch_size / per_sample * 1e3}
 
-    def update(self, batch_size: int, sweep: bool = False) -> None:
-        """Measure at ``batch_size`` (and, the first time, at every size), then redraw."""
+    def update(self, batch_size: int) -> None:
+        """Measure at ``batch_size`` (and at every size not measured yet), then redraw."""
         start = time.perf_counter()
         try:
-            for size in (BATCH_SIZES if sweep else [batch_size]):
+            for size in sorted(set(BATCH_SIZES) - self.rows.keys() | {batch_size}):
                 self._measure(size)
         except Exception as exc:  # shown to the student, never a dead widget
             self.message.value = _explain(exc, "measure_throughput (Part 2)")
@@ -168,6 +170,7 @@ class StackExplorer:
                 chain.append(self._benchmark(model, name))
                 self.progress.value += 1
         except Exception as exc:  # shown to the student, never a dead widget
+            self.progress.description, self.progress.bar_style = "failed", "danger"
             self.message.value = _explain(exc, "BenchmarkReport.benchmark_model (Part 2)")
             return
         self.current_model = model

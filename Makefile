@@ -19,8 +19,8 @@ notebooks:  ## build notebooks/source/capstone/capstone.ipynb from notebooks/cap
 	mkdir -p $(COURSE)/source/$(ASSIGNMENT)
 	jupytext --to ipynb $(COURSE)/capstone.py -o $(COURSE)/source/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb
 
-export:     ## regenerate tinytorch/olympics/capstone.py from the notebook's solution cells
-	python -m tinytorch.olympics.export
+export:     ## regenerate tinytorch/instructor/reference.py from the notebook's solution cells
+	python -m tinytorch.instructor.export
 
 release: notebooks  ## the student version, without solutions or hidden tests: notebooks/release/
 	cd $(COURSE) && nbgrader generate_assignment $(ASSIGNMENT) --force

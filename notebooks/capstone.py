@@ -124,16 +124,8 @@ assert _out.shape == (3, 10), f"forward on a (3, 64) batch must give (3, 10) log
 assert sum(p.size for p in _mlp.parameters()) == 64 * 32 + 32 + 32 * 10 + 10, (
     "parameters() must hold two weight matrices and two bias vectors: did you build both Linear layers?")
 ### BEGIN HIDDEN TESTS
-assert SimpleMLP.__module__ == "__main__", "implement SimpleMLP in this notebook; do not import a reference"
-_x = Tensor(np.random.default_rng(0).normal(size=(5, 64)).astype(np.float32))
-with no_grad():
-    _f0, _f1, _f2 = (_mlp(_x * s).data for s in (0.0, 1.0, 2.0))
-assert not np.allclose(_f2 - _f0, 2 * (_f1 - _f0), atol=1e-4), (
-    "the model is linear: the ReLU between the two Linear layers is missing")
-_trained = SimpleMLP(64, 64, 10, seed=3)
-fit(_trained, digits.X_train, digits.y_train, epochs=20, seed=3, progress=False)
-_acc = accuracy(_trained, digits.X_test, digits.y_test)
-assert _acc >= 0.93, f"a trained SimpleMLP should exceed 93% test accuracy; yours reaches {_acc:.3f}"
+from tinytorch.instructor.checks import failed_checks
+assert not (_failed := failed_checks("test-part1-simplemlp", globals())), _failed
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part2-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -213,11 +205,8 @@ for _key in ("platform", "machine", "cpu_model", "cpu_count", "python_version", 
 assert _info["python_version"] == platform.python_version(), "python_version should be platform.python_version()"
 assert _info["numpy_version"] == np.__version__, "numpy_version should be np.__version__"
 ### BEGIN HIDDEN TESTS
-_sys_schema = load_schema()["properties"]["system_info"]
-_errors = [e.message for e in jsonschema.Draft202012Validator(_sys_schema).iter_errors(_info)]
-assert not _errors, f"system_info does not match the schema: {_errors}"
-assert isinstance(_info["cpu_count"], int) and not isinstance(_info["cpu_count"], bool)
-json.dumps(_info, allow_nan=False)
+from tinytorch.instructor.checks import failed_checks
+assert not (_failed := failed_checks("test-part2-system-info", globals())), _failed
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "wilson", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
@@ -249,19 +238,8 @@ _lo, _hi = wilson_interval(10, 10)
 assert abs(_hi - 1.0) < 1e-9 and 0.70 < _lo < 0.75, (
     f"at 10/10 the interval must still have width (low ≈ 0.722), got {(_lo, _hi)}: is this the Wilson formula?")
 ### BEGIN HIDDEN TESTS
-for (_k, _n, _want) in [(0, 10, (0.0, 0.27753279)), (5, 10, (0.23659309, 0.76340691)),
-                        (1, 1, (0.20654931, 1.0)), (90, 100, (0.82563434, 0.94477086))]:
-    _got = wilson_interval(_k, _n)
-    assert np.allclose(_got, _want, atol=1e-6), f"wilson_interval({_k}, {_n}) should be {_want}, got {_got}"
-_w99 = wilson_interval(50, 100, confidence=0.99)
-assert np.allclose(_w99, (0.37527963, 0.62472037), atol=1e-6), f"the confidence argument must set z; got {_w99}"
-for _bad in [(1, 0), (11, 10), (-1, 10)]:
-    try:
-        wilson_interval(*_bad)
-    except ValueError:
-        pass
-    else:
-        raise AssertionError(f"wilson_interval{_bad} should raise ValueError")
+from tinytorch.instructor.checks import failed_checks
+assert not (_failed := failed_checks("test-part2-wilson", globals())), _failed
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "latency-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -293,20 +271,10 @@ def measure_latency(model: Module, X: np.ndarray, num_runs: int = 100, warmup_ru
 
 
 # %% nbgrader={"grade": false, "grade_id": "probe-models", "locked": true, "schema_version": 3, "solution": false, "task": false}
-class SleepyModel(Module):
-    """A stand-in model for the tests: sleeps a fixed time per call and records input shapes."""
-
-    def __init__(self, seconds_per_call: float = 0.0, cold_calls: int = 0, cold_seconds: float = 0.0) -> None:
-        super().__init__()
-        self.seconds_per_call, self.cold_calls, self.cold_seconds = seconds_per_call, cold_calls, cold_seconds
-        self.shapes = []
-
-    def forward(self, x: Tensor) -> Tensor:
-        self.shapes.append(tuple(x.shape))
-        pause = self.cold_seconds if len(self.shapes) <= self.cold_calls else self.seconds_per_call
-        if pause:
-            time.sleep(pause)
-        return Tensor(np.zeros((x.shape[0], 10), dtype=np.float32))
+# The tests need a model whose cost is known in advance. SleepyModel sleeps exactly as long
+# as it is told per call (optionally longer for its first, "cold" calls) and records the
+# shape of every input it receives. Read it in tinytorch/olympics/testing.py.
+from tinytorch.olympics.testing import SleepyModel
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-part2-latency", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
@@ -320,16 +288,8 @@ assert all(s == (1, 64) for s in _probe.shapes[-30:]), (
     f"latency is per sample: every timed call needs a (1, 64) input, saw {sorted(set(_probe.shapes))}")
 assert len(_probe.shapes) >= 35, f"run warmup_runs=5 untimed calls before the 30 timed ones ({len(_probe.shapes)} calls seen)"
 ### BEGIN HIDDEN TESTS
-_cold = SleepyModel(cold_calls=3, cold_seconds=0.25)
-_samples = measure_latency(_cold, _X, num_runs=10, warmup_runs=3)
-assert max(_samples) < 150, (
-    f"the 250 ms cold calls leaked into the statistics (max {max(_samples):.1f} ms): warmup calls must not be timed")
-_sleepy = SleepyModel(seconds_per_call=0.002)
-_samples = measure_latency(_sleepy, _X, num_runs=8, warmup_runs=1)
-assert 1.9 <= min(_samples) and max(_samples) < 10_000, (
-    f"a call that sleeps 2 ms must report about 2 (milliseconds); got {min(_samples):.4g} to {max(_samples):.4g}")
-assert all(s[0] == 1 for s in _sleepy.shapes), "every call must be on a single sample"
-assert all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in _samples), "samples must be numbers (ms)"
+from tinytorch.instructor.checks import failed_checks
+assert not (_failed := failed_checks("test-part2-latency", globals())), _failed
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "throughput-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -366,14 +326,8 @@ assert _t["batch_size"] == 32 and _t["runs"] == 5, f"report the batch size and n
 assert any(s == (32, 64) for s in _probe.shapes), f"throughput must run batches of 32 rows, saw {set(_probe.shapes)}"
 assert _t["samples_per_sec"] > 0, "samples_per_sec must be positive"
 ### BEGIN HIDDEN TESTS
-_flat = SleepyModel(seconds_per_call=0.002)  # 2 ms per call, whatever the batch size
-_t = measure_throughput(_flat, _X, batch_size=32, num_batches=5, warmup_runs=1)
-assert 3_000 < _t["samples_per_sec"] <= 16_000 * 1.05, (
-    f"32 samples per 2 ms call is about 16,000 samples/s; got {_t['samples_per_sec']:.0f}. "
-    "Throughput must be measured on batches, not derived as 1000 / latency (which gives ~500)")
-assert all(s == (32, 64) for s in _flat.shapes), "every throughput call must use the full batch"
-_t = measure_throughput(SleepyModel(), np.ones((10, 64), np.float32), batch_size=64, num_batches=3)
-assert _t["batch_size"] == 64, "a batch larger than X must still have batch_size rows"
+from tinytorch.instructor.checks import failed_checks
+assert not (_failed := failed_checks("test-part2-throughput", globals())), _failed
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "report-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -471,51 +425,8 @@ assert _m is _report.metrics, "benchmark_model must return the dict it stores in
 assert abs(_m["accuracy"] - 1.0) < 1e-12, f"a model predicting class 0 on all-zero labels is 100% accurate: 1.0, not {_m['accuracy']}"
 assert _report.benchmark_config.get("warmup_runs") == 2, "record warmup_runs in benchmark_config"
 ### BEGIN HIDDEN TESTS
-assert BenchmarkReport.__module__ == "__main__", "implement BenchmarkReport in this notebook"
-
-
-class _Oracle(Module):
-    """Predicts class = index of the largest of the first 10 features; int8 weights, float32 bias."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.register_buffer("weight_q", np.ones((64, 10), dtype=np.int8), parameter=True)
-        self.register_buffer("bias", np.zeros(10, dtype=np.float32), parameter=True)
-
-    def forward(self, x: Tensor) -> Tensor:
-        time.sleep(0.001 + 0.001 * x.shape[0])  # a fixed cost per call plus a cost per sample
-        return Tensor(x.data[:, :10])
-
-
-_Xo = np.zeros((20, 64), dtype=np.float32)
-_yo = np.arange(20) % 10
-_Xo[np.arange(20), _yo] = 1.0
-_yo[[1, 4, 7, 9, 12, 15]] = (_yo[[1, 4, 7, 9, 12, 15]] + 1) % 10  # 6 of 20 wrong: accuracy 0.7
-_r = BenchmarkReport("oracle")
-_m = _r.benchmark_model(_Oracle(), _Xo, _yo, num_runs=12, warmup_runs=2, throughput_batch_size=32)
-assert abs(_m["accuracy"] - 0.7) < 1e-12, f"accuracy is a fraction: 14 of 20 correct is 0.7, got {_m['accuracy']}"
-assert 0.4 < _m["accuracy_ci"]["low"] < 0.7 < _m["accuracy_ci"]["high"] < 0.9, "accuracy_ci must be the Wilson interval"
-assert _m["model_size_bytes"] == 64 * 10 + 4 * 10, (
-    f"size counts bytes stored: 640 int8 weights (1 B) + 10 float32 biases = 680 B, got {_m['model_size_bytes']}")
-assert abs(_m["model_size_mb"] - 680 / 1e6) < 1e-12, "model_size_mb is model_size_bytes / 1,000,000"
-assert _m["parameter_count"] == 650, f"parameter_count counts weights and biases: 650, got {_m['parameter_count']}"
-assert 1.9 < _m["latency_ms_mean"] < 15, (
-    f"one sample costs 2 ms here; latency_ms_mean {_m['latency_ms_mean']:.3g} suggests a batch was timed, or wrong units")
-assert _m["throughput_samples_per_sec"] > 1.5 * 1000 / _m["latency_ms_mean"], (
-    "throughput at batch 32 must be measured; it came out as 1000 / latency")
-_lat = _m["latency"]
-assert _lat["batch_size"] == 1 and _lat["n"] == 12 and _lat["warmup_runs"] == 2
-assert _lat["min"] <= _lat["median"] <= _lat["p90"] <= _lat["p99"] <= _lat["max"]
-assert _lat["mean_ci"][0] <= _m["latency_ms_mean"] <= _lat["mean_ci"][1]
-assert _m["throughput"]["batch_size"] == 32 and _r.benchmark_config["throughput_batch_size"] == 32
-assert _r.benchmark_config["dataset"]["n_samples"] == 20 and len(_r.benchmark_config["dataset"]["sha256"]) == 64
-assert isinstance(_m["peak_memory_bytes"], int) and _m["peak_memory_bytes"] >= 0
-assert _r.timestamp.endswith(("Z", "+00:00")), "timestamp must be ISO-8601 in UTC"
-json.dumps(_m, allow_nan=False)
-_metric_schema = load_schema()["$defs"]["metrics"]
-_errors = [f"{json_path(e.absolute_path)}: {e.message}"
-           for e in jsonschema.Draft202012Validator(_metric_schema).iter_errors(_m)]
-assert not _errors, f"metrics do not match the schema: {_errors}"
+from tinytorch.instructor.checks import failed_checks
+assert not (_failed := failed_checks("test-part2-benchmark-model", globals())), _failed
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part3-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -574,51 +485,11 @@ def generate_submission(baseline_report: BenchmarkReport, optimized_report: Opti
 
 
 # %% nbgrader={"grade": false, "grade_id": "fake-reports", "locked": true, "schema_version": 3, "solution": false, "task": false}
-def make_fake_report(name: str, latency_ms: float, size_mb: float, acc: float) -> Any:
-    """A report-shaped object with hand-set, internally consistent metrics (for the tests)."""
-    class _Fake:
-        pass
-
-    r = _Fake()
-    r.model_name, r.timestamp = name, "2026-11-28T12:00:00Z"
-    r.system_info = {"platform": "Linux-test", "machine": "x86_64", "cpu_model": "test", "cpu_count": 2,
-                     "python_version": "3.11.7", "numpy_version": "2.0.0",
-                     "blas": {"library": "openblas", "version": None, "threads": 2},
-                     "tinytorch_version": "0.1.0", "git_commit": None}
-    r.benchmark_config = {"num_runs": 10, "warmup_runs": 2, "latency_batch_size": 1, "throughput_batch_size": 64,
-                          "seed": 0, "timer": "time.perf_counter_ns",
-                          "dataset": {"name": "digits", "n_samples": 100, "sha256": "ab" * 32}}
-    lat = latency_ms
-    r.metrics = {
-        "parameter_count": 1000, "model_size_mb": size_mb, "model_size_bytes": round(size_mb * 1e6),
-        "accuracy": acc, "accuracy_ci": {"low": max(0.0, acc - 0.05), "high": min(1.0, acc + 0.05),
-                                         "confidence_level": 0.95, "method": "Wilson score", "n_samples": 100},
-        "latency_ms_mean": lat, "latency_ms_std": lat / 10,
-        "latency": {"batch_size": 1, "n": 10, "warmup_runs": 2, "median": lat, "p90": lat * 1.1, "p99": lat * 1.2,
-                    "min": lat * 0.8, "max": lat * 1.3, "mean_ci": [lat * 0.95, lat * 1.05],
-                    "median_ci": [lat * 0.9, lat * 1.1], "confidence_level": 0.95, "percentile_method": "linear",
-                    "mean_ci_method": "Student t", "median_ci_method": "order statistics", "outliers": 0,
-                    "stable": True, "stability_reason": "ok"},
-        "throughput_samples_per_sec": 64000 / lat,
-        "throughput": {"batch_size": 64, "runs": 20, "samples_per_sec": 64000 / lat},
-        "peak_memory_bytes": 1000,
-    }
-    r.metrics["model_size_mb"] = r.metrics["model_size_bytes"] / 1e6
-    return r
-
-
-def make_fake_submission() -> dict:
-    """A valid optimized submission built from two fake reports (Part 4's tests start from it)."""
-    base, opt = make_fake_report("base", 2.0, 0.04, 0.97), make_fake_report("opt", 1.0, 0.01, 0.96)
-
-    def entry(r: Any) -> dict:
-        return {"model_name": r.model_name, "timestamp": r.timestamp, "benchmark_config": r.benchmark_config,
-                "metrics": r.metrics}
-
-    return {"schema_version": SCHEMA_VERSION, "tinytorch_version": tinytorch.__version__,
-            "submission_type": "optimized", "timestamp": "2026-11-28T12:05:00Z", "system_info": base.system_info,
-            "baseline": entry(base), "optimized": {**entry(opt), "techniques_applied": ["quantization"]},
-            "improvements": {"speedup": 2.0, "compression_ratio": 4.0, "accuracy_delta": opt.metrics["accuracy"] - 0.97}}
+# Report-shaped objects with hand-set, internally consistent metrics: with them the right
+# submission is known exactly. make_fake_report(name, latency_ms, size_mb, acc) has the
+# attributes generate_submission reads; make_fake_submission() is a valid optimized
+# submission (2 ms -> 1 ms, 0.04 MB -> 0.01 MB, accuracy 0.97 -> 0.96) for Part 4's tests.
+from tinytorch.olympics.testing import make_fake_report, make_fake_submission
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-part3-generate", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
@@ -631,20 +502,8 @@ assert abs(_sub["improvements"]["compression_ratio"] - 4.0) < 1e-9, "compression
 assert abs(_sub["improvements"]["accuracy_delta"] - (-0.01)) < 1e-9, "accuracy_delta = optimized - baseline"
 assert _sub["optimized"]["techniques_applied"] == ["quantization", "pruning"]
 ### BEGIN HIDDEN TESTS
-_errors = [f"{json_path(e.absolute_path)}: {e.message}" for e in jsonschema.Draft202012Validator(load_schema()).iter_errors(_sub)]
-assert not _errors, f"the submission does not match the schema: {_errors}"
-assert not semantic_problems(_sub), [str(p) for p in semantic_problems(_sub)]
-_only = generate_submission(_base)
-assert _only["submission_type"] == "baseline" and "optimized" not in _only and "improvements" not in _only, (
-    "a baseline-only submission has no 'optimized' and no 'improvements'")
-assert not list(jsonschema.Draft202012Validator(load_schema()).iter_errors(_only))
-assert _sub["baseline"]["metrics"] == _base.metrics and _sub["schema_version"] == SCHEMA_VERSION
-_base.metrics["accuracy"] = 0.0
-assert _sub["baseline"]["metrics"]["accuracy"] == 0.97, "copy the reports' metrics: later changes leaked into the submission"
-_slow = generate_submission(make_fake_report("b", 1.0, 0.01, 0.9), make_fake_report("o", 4.0, 0.02, 0.9), ["x"])
-assert abs(_slow["improvements"]["speedup"] - 0.25) < 1e-9 and abs(_slow["improvements"]["compression_ratio"] - 0.5) < 1e-9, (
-    "an optimization that makes things slower or bigger must show a ratio below 1, not be inverted")
-json.dumps(_sub, allow_nan=False)
+from tinytorch.instructor.checks import failed_checks
+assert not (_failed := failed_checks("test-part3-generate", globals())), _failed
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part4-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -729,40 +588,8 @@ except ValueError as _err:
 else:
     raise AssertionError("accuracy 97 (a percentage) must be rejected: accuracy is a fraction in [0, 1]")
 ### BEGIN HIDDEN TESTS
-assert validate_submission_schema.__module__ == "__main__", "implement validate_submission_schema in this notebook"
-
-
-def _rejects(doc: Any, *fragments: str) -> str:
-    try:
-        validate_submission_schema(doc)
-    except ValueError as err:
-        text = str(err)
-        for fragment in fragments:
-            assert fragment in text, f"the error should mention {fragment!r}; it said: {text}"
-        return text
-    raise AssertionError(f"this submission should be rejected (expected mention of {fragments})")
-
-
-def _mutate(change) -> dict:
-    doc = _copy.deepcopy(_good)
-    change(doc)
-    return doc
-
-
-_rejects(_mutate(lambda d: d["baseline"]["metrics"].__setitem__("latency_ms_mean", True)), "latency_ms_mean")
-_rejects(_mutate(lambda d: d["baseline"]["metrics"].__setitem__("parameter_count", False)), "parameter_count")
-_rejects(_mutate(lambda d: d["optimized"]["metrics"].__setitem__("latency_ms_std", float("nan"))), "latency_ms_std")
-_rejects(_mutate(lambda d: d["improvements"].__setitem__("speedup", float("inf"))), "speedup")
-_rejects(_mutate(lambda d: d["baseline"]["metrics"]["latency"].__setitem__("p90", float("nan"))), "p90")
-_rejects(_mutate(lambda d: d["baseline"]["metrics"].pop("throughput_samples_per_sec")), "throughput_samples_per_sec")
-_rejects(_mutate(lambda d: d["improvements"].__setitem__("speedup", 1 / d["improvements"]["speedup"])), "speedup")
-_rejects(_mutate(lambda d: d["improvements"].__setitem__("compression_ratio", 0.25)), "compression_ratio")
-_rejects(_mutate(lambda d: d["baseline"]["metrics"]["latency"].__setitem__("p90", 99.0)), "p90")
-_rejects(_mutate(lambda d: d.__setitem__("schema_version", "9.0.0")), "9.0.0")
-_both = _rejects(_mutate(lambda d: (d["baseline"]["metrics"].__setitem__("accuracy", 1.5),
-                                     d["optimized"]["metrics"].__setitem__("model_size_mb", "small"))),
-                 "accuracy", "model_size_mb")
-_rejects("not a submission")
+from tinytorch.instructor.checks import failed_checks
+assert not (_failed := failed_checks("test-part4-validate", globals())), _failed
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "save-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -818,46 +645,8 @@ else:
     raise AssertionError("an invalid submission must raise, not be saved")
 assert not os.path.exists(os.path.join(_dir, "bad.json")), "an invalid submission must never be written"
 ### BEGIN HIDDEN TESTS
-_nan = _copy.deepcopy(_good)
-_nan["optimized"]["metrics"]["latency_ms_mean"] = float("nan")
-try:
-    save_submission(_nan, _path)
-except ValueError:
-    pass
-else:
-    raise AssertionError("a submission containing NaN must not be saved")
-with open(_path) as _f:
-    _text = _f.read()
-assert "NaN" not in _text and json.loads(_text) == _good, "a refused save must leave the earlier file intact"
-
-_real_dump, _real_dumps = json.dump, json.dumps
-
-
-def _crashing_dump(obj, fp, *args, **kwargs):
-    fp.write(_real_dumps(obj, *args, **kwargs)[:40])
-    raise OSError("disk full (simulated)")
-
-
-def _crashing_dumps(obj, *args, **kwargs):
-    raise OSError("disk full (simulated)")
-
-
-# Make every route to json.dump/json.dumps (the module, or names imported from it) crash.
-_aliases = {name: value for name, value in globals().items()
-            if (value is _real_dump or value is _real_dumps) and not name.startswith("_real")}
-json.dump, json.dumps = _crashing_dump, _crashing_dumps
-for _name, _value in _aliases.items():
-    globals()[_name] = _crashing_dump if _value is _real_dump else _crashing_dumps
-try:
-    save_submission(_copy.deepcopy(_good), _path)
-except OSError:
-    pass
-finally:
-    json.dump, json.dumps = _real_dump, _real_dumps
-    globals().update(_aliases)
-with open(_path) as _f:
-    assert json.load(_f) == _good, "a save that crashed while writing clobbered the earlier file: write atomically"
-assert sorted(os.listdir(_dir)) == ["results.json"], f"a failed save left files behind: {sorted(os.listdir(_dir))}"
+from tinytorch.instructor.checks import failed_checks
+assert not (_failed := failed_checks("test-part4-save", globals())), _failed
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part4b-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -941,14 +730,8 @@ with open("results.json") as _f:
 _errors = [f"{json_path(e.absolute_path)}: {e.message}" for e in jsonschema.Draft202012Validator(load_schema()).iter_errors(_results)]
 assert not _errors, f"results.json does not match the schema: {_errors[:5]}"
 ### BEGIN HIDDEN TESTS
-assert not semantic_problems(_results), [str(p) for p in semantic_problems(_results)]
-assert _results["baseline"]["metrics"]["accuracy"] >= 0.9, "the baseline should be your trained SimpleMLP (>= 90% accuracy)"
-assert _results["baseline"]["metrics"]["parameter_count"] == 64 * 128 + 128 + 128 * 10 + 10
-assert _results["baseline"]["benchmark_config"]["dataset"]["sha256"] == digits_sha256()
-assert _results["baseline"]["metrics"]["latency"]["n"] >= 200
-if _results["submission_type"] == "optimized":
-    assert _results["optimized"]["techniques_applied"], "name the techniques you applied"
-    assert _results["improvements"]["compression_ratio"] > 1.0
+from tinytorch.instructor.checks import failed_checks
+assert not (_failed := failed_checks("test-part5-results", globals())), _failed
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "explore-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}

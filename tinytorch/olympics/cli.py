@@ -21,10 +21,10 @@ from typing import Any, Optional, Sequence
 # well under a second instead of nearly four.
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
-from tinytorch.olympics.schema import Problem, SubmissionError  # noqa: E402
+from tinytorch.olympics.schema import Problem, SubmissionError, submission_problems  # noqa: E402
 from tinytorch.olympics.stack import DEFAULT_STACK  # noqa: E402
 
-__all__ = ["main", "load_submission_file", "MAX_FILE_BYTES"]
+__all__ = ["main", "load_submission_file", "check_file", "MAX_FILE_BYTES"]
 
 MAX_FILE_BYTES = 5_000_000   # a real submission is ~10 kB; refuse anything absurd before parsing it
 
@@ -56,17 +56,16 @@ def load_submission_file(path: str) -> tuple[Optional[Any], list[Problem]]:
         return None, [Problem("$", "json", str(exc) if isinstance(exc, ValueError) else "nested too deeply")]
 
 
-def _validate(paths: Sequence[str]) -> int:
-    from tinytorch.olympics.capstone import validate_submission_schema
+def check_file(path: str) -> tuple[Optional[Any], list[Problem]]:
+    """Read ``path`` and check it as a submission; returns (document or None, every problem found)."""
+    document, problems = load_submission_file(path)
+    return document, problems or submission_problems(document)
 
+
+def _validate(paths: Sequence[str]) -> int:
     failed = 0
     for path in paths:
-        document, problems = load_submission_file(path)
-        if not problems:
-            try:
-                validate_submission_schema(document)
-            except SubmissionError as exc:
-                problems = exc.problems
+        _, problems = check_file(path)
         for problem in problems:
             print(f"{path}: {problem}")
         if problems:
@@ -89,14 +88,7 @@ def _write_plots(doc: dict, results_path: str, folder: Optional[str] = None) -> 
 
 
 def _plot(path: str, folder: Optional[str]) -> int:
-    from tinytorch.olympics.capstone import validate_submission_schema
-
-    document, problems = load_submission_file(path)
-    if not problems:
-        try:
-            validate_submission_schema(document)
-        except SubmissionError as exc:
-            problems = exc.problems
+    document, problems = check_file(path)
     if problems:
         for problem in problems:
             print(f"{path}: {problem}")
@@ -120,8 +112,18 @@ def _row(name: str, m: dict) -> str:
 def _run(args: argparse.Namespace) -> int:
     from tinytorch.core.training import accuracy, fit
     from tinytorch.datasets import load_digits
-    from tinytorch.olympics.capstone import BenchmarkReport, SimpleMLP, generate_submission, save_submission
+    from tinytorch.olympics import reference
     from tinytorch.olympics.stack import apply_stack, parse_stack
+
+    try:
+        solution = reference()
+    except ImportError as exc:
+        print(f"tinytorch-olympics run: {exc}, which run needs; run Part 5 of capstone.ipynb to write "
+              "results.json with your own code, then check it with: tinytorch-olympics validate results.json",
+              file=sys.stderr)
+        return 2
+    BenchmarkReport, SimpleMLP = solution.BenchmarkReport, solution.SimpleMLP
+    generate_submission, save_submission = solution.generate_submission, solution.save_submission
 
     try:
         steps = parse_stack(args.stack)

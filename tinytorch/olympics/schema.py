@@ -19,7 +19,7 @@ from importlib import resources
 from typing import Any, Iterator, Optional
 
 __all__ = ["SCHEMA_FILE", "SCHEMA_VERSION", "KNOWN_VERSIONS", "Problem", "SubmissionError",
-           "load_schema", "json_path", "semantic_problems"]
+           "load_schema", "json_path", "semantic_problems", "submission_problems"]
 
 SCHEMA_FILE = "submission.schema.json"
 SCHEMA_VERSION = "1.0.0"
@@ -215,3 +215,40 @@ def semantic_problems(submission: Any) -> list[Problem]:
                                     "baseline and optimized were measured on different data; "
                                     "a comparison needs the same dataset (name, size and sha256)"))
     return problems
+
+
+@functools.lru_cache(maxsize=1)
+def _structure_validator() -> Any:
+    import jsonschema  # loaded on first validation: importing it costs more than the rest of this module
+
+    return jsonschema.Draft202012Validator(load_schema())
+
+
+def _non_finite(value: Any, path: list) -> Iterator[Problem]:
+    if isinstance(value, float) and not math.isfinite(value):
+        yield Problem(json_path(path), "finite", f"{value} is not allowed: JSON has no NaN or Infinity")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _non_finite(item, [*path, key])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _non_finite(item, [*path, index])
+
+
+def submission_problems(document: Any) -> list[Problem]:
+    """Every rule ``document`` breaks as a submission: structure, finiteness, cross-field; [] when valid.
+
+    This is the checker behind ``tinytorch-olympics validate`` and ``plot``, in both
+    editions. (The notebook's ``validate_submission_schema`` is the student's own
+    assembly of the same three layers, graded on its behaviour.) A document of an
+    unknown ``schema_version`` gets that one problem only: the other rules are the
+    rules of a version this checker does not know.
+    """
+    if not isinstance(document, dict):
+        return [Problem("$", "type", f"a submission is a JSON object, not {type(document).__name__}")]
+    if document.get("schema_version") not in KNOWN_VERSIONS:
+        return [Problem("$.schema_version", "version", f"unknown schema_version {document.get('schema_version')!r}; "
+                        f"this validator knows {', '.join(KNOWN_VERSIONS)}")]
+    found = [Problem(json_path(error.absolute_path), error.validator, error.message)
+             for error in _structure_validator().iter_errors(document)]
+    return found + list(_non_finite(document, [])) + semantic_problems(document)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import jupytext
 
-from tinytorch.olympics import capstone
-from tinytorch.olympics.export import SOURCE, TARGET, main, render
+from tinytorch.instructor import reference as capstone
+from tinytorch.instructor.export import SOURCE, TARGET, main, render
 
 
 def test_committed_module_equals_a_fresh_export():
     assert TARGET.read_text(encoding="utf-8") == render(), (
-        "tinytorch/olympics/capstone.py is stale: run python -m tinytorch.olympics.export")
+        "tinytorch/instructor/reference.py is stale: run python -m tinytorch.instructor.export")
     assert main(["--check"]) == 0
 
 

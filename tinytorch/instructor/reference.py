@@ -1,9 +1,9 @@
-"""The capstone API (Module 20): SimpleMLP, BenchmarkReport, generate_submission,
-validate_submission_schema, save_submission.
+"""The capstone's reference solution (Module 20): SimpleMLP, BenchmarkReport, generate_submission,
+validate_submission_schema, save_submission. Instructor edition only.
 
 GENERATED from notebooks/capstone.py (cells tagged "export") by
-``python -m tinytorch.olympics.export``. Do not edit by hand: edit the notebook and
-re-export; tests/olympics/test_export.py fails when this file is stale.
+``python -m tinytorch.instructor.export``. Do not edit by hand: edit the notebook and
+re-export; tests/instructor/test_export.py fails when this file is stale.
 """
 
 import json

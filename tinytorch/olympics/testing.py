@@ -1,0 +1,92 @@
+"""Stand-ins for testing the capstone's functions: a model whose cost is known, reports with hand-set metrics.
+
+A benchmark harness is hard to test on a real model, whose timing nobody knows in
+advance. These stand-ins make the right answer known: ``SleepyModel`` takes exactly as
+long as it is told to (and remembers the shapes it was called with), and
+``make_fake_report`` builds a report whose metrics are internally consistent, so a test
+can check a submission built from it field by field. The notebook's visible tests and
+the grader use the same ones, imported from here, so neither can be redefined in the
+notebook to change what a test means.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+import tinytorch
+from tinytorch.core.layers import Module
+from tinytorch.core.tensor import Tensor
+from tinytorch.olympics.schema import SCHEMA_VERSION
+
+__all__ = ["SleepyModel", "FakeReport", "make_fake_report", "make_fake_submission"]
+
+
+class SleepyModel(Module):
+    """Sleeps a fixed time per call (longer for the first ``cold_calls``) and records input shapes."""
+
+    def __init__(self, seconds_per_call: float = 0.0, cold_calls: int = 0, cold_seconds: float = 0.0) -> None:
+        super().__init__()
+        self.seconds_per_call, self.cold_calls, self.cold_seconds = seconds_per_call, cold_calls, cold_seconds
+        self.shapes: list[tuple[int, ...]] = []
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.shapes.append(tuple(x.shape))
+        pause = self.cold_seconds if len(self.shapes) <= self.cold_calls else self.seconds_per_call
+        if pause:
+            time.sleep(pause)
+        return Tensor(np.zeros((x.shape[0], 10), dtype=np.float32))
+
+
+class FakeReport:
+    """Has the attributes of a ``BenchmarkReport`` and nothing else: what ``generate_submission`` reads."""
+
+    def __init__(self, model_name: str, timestamp: str, system_info: dict, benchmark_config: dict,
+                 metrics: dict) -> None:
+        self.model_name, self.timestamp = model_name, timestamp
+        self.system_info, self.benchmark_config, self.metrics = system_info, benchmark_config, metrics
+
+
+def make_fake_report(name: str, latency_ms: float, size_mb: float, acc: float) -> FakeReport:
+    """A report with hand-set, internally consistent metrics: latency ``latency_ms``, size, accuracy ``acc``."""
+    lat = latency_ms
+    size_bytes = round(size_mb * 1e6)
+    system_info = {"platform": "Linux-test", "machine": "x86_64", "cpu_model": "test", "cpu_count": 2,
+                   "python_version": "3.11.7", "numpy_version": "2.0.0",
+                   "blas": {"library": "openblas", "version": None, "threads": 2},
+                   "tinytorch_version": "0.1.0", "git_commit": None}
+    config = {"num_runs": 10, "warmup_runs": 2, "latency_batch_size": 1, "throughput_batch_size": 64,
+              "seed": 0, "timer": "time.perf_counter_ns",
+              "dataset": {"name": "digits", "n_samples": 100, "sha256": "ab" * 32}}
+    metrics = {
+        "parameter_count": 1000, "model_size_mb": size_bytes / 1e6, "model_size_bytes": size_bytes,
+        "accuracy": acc, "accuracy_ci": {"low": max(0.0, acc - 0.05), "high": min(1.0, acc + 0.05),
+                                         "confidence_level": 0.95, "method": "Wilson score", "n_samples": 100},
+        "latency_ms_mean": lat, "latency_ms_std": lat / 10,
+        "latency": {"batch_size": 1, "n": 10, "warmup_runs": 2, "median": lat, "p90": lat * 1.1, "p99": lat * 1.2,
+                    "min": lat * 0.8, "max": lat * 1.3, "mean_ci": [lat * 0.95, lat * 1.05],
+                    "median_ci": [lat * 0.9, lat * 1.1], "confidence_level": 0.95, "percentile_method": "linear",
+                    "mean_ci_method": "Student t", "median_ci_method": "order statistics", "outliers": 0,
+                    "stable": True, "stability_reason": "ok"},
+        "throughput_samples_per_sec": 64000 / lat,
+        "throughput": {"batch_size": 64, "runs": 20, "samples_per_sec": 64000 / lat},
+        "peak_memory_bytes": 1000,
+    }
+    return FakeReport(name, "2026-11-28T12:00:00Z", system_info, config, metrics)
+
+
+def make_fake_submission() -> dict[str, Any]:
+    """A valid optimized submission built from two fake reports (2 ms → 1 ms, 40 kB → 10 kB, 0.97 → 0.96)."""
+    base, opt = make_fake_report("base", 2.0, 0.04, 0.97), make_fake_report("opt", 1.0, 0.01, 0.96)
+
+    def entry(r: FakeReport) -> dict[str, Any]:
+        return {"model_name": r.model_name, "timestamp": r.timestamp, "benchmark_config": r.benchmark_config,
+                "metrics": r.metrics}
+
+    return {"schema_version": SCHEMA_VERSION, "tinytorch_version": tinytorch.__version__,
+            "submission_type": "optimized", "timestamp": "2026-11-28T12:05:00Z", "system_info": base.system_info,
+            "baseline": entry(base), "optimized": {**entry(opt), "techniques_applied": ["quantization"]},
+            "improvements": {"speedup": 2.0, "compression_ratio": 4.0,
+                             "accuracy_delta": opt.metrics["accuracy"] - base.metrics["accuracy"]}}

@@ -405,8 +405,8 @@ class BenchmarkReport:
         }
         self.benchmark_config = {
             "num_runs": num_runs, "warmup_runs": warmup_runs, "latency_batch_size": 1,
-            "throughput_batch_size": throughput_batch_size, "seed": seed, "timer": "time.perf_counter_ns",
-            "gc_policy": "collected, then disabled during timed runs",
+            "throughput_batch_size": throughput_batch_size, "seed": seed,
+            "timer": "time.perf_counter_ns", "gc_policy": "collected, then disabled during timed runs",
             "dataset": {"name": dataset_name, "n_samples": int(len(y_test)),
                         "sha256": dataset_sha256 or digits_sha256()},
         }
@@ -559,12 +559,9 @@ def validate_submission_schema(submission: dict) -> bool:
     def non_finite(value: Any, path: list) -> None:
         if isinstance(value, float) and not math.isfinite(value):
             problems.append(Problem(json_path(path), "finite", f"{value} is not allowed: JSON has no NaN or Infinity"))
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                non_finite(item, path + [key])
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                non_finite(item, path + [i])
+        children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, child in children:
+            non_finite(child, path + [key])
 
     non_finite(submission, [])
     problems += semantic_problems(submission)

@@ -27,3 +27,13 @@ c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 c.OverwriteCells.add_missing_cells = True
 c.Autograde.create_student = True
+
+# Feedback names each failed check and its message, and never shows how it was tested:
+# hidden-test regions, the tracebacks that quote them, and any output that quotes a hidden
+# line are scrubbed from the page before it is written (tinytorch/instructor/feedback.py).
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from tinytorch.instructor.feedback import ScrubHiddenTests  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ScrubHiddenTests]

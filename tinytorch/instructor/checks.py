@@ -26,6 +26,7 @@ import os
 import tempfile
 import time
 import traceback
+from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -210,10 +211,10 @@ def _throughput_large_batch(ns: Namespace) -> None:
 class _Oracle(Module):
     """Predicts class = index of the largest of the first 10 features; int8 weights, float32 bias."""
 
-    def __init__(self) -> None:
+    def __init__(self, features: int = 64, classes: int = 10) -> None:
         super().__init__()
-        self.register_buffer("weight_q", np.ones((64, 10), dtype=np.int8), parameter=True)
-        self.register_buffer("bias", np.zeros(10, dtype=np.float32), parameter=True)
+        self.register_buffer("weight_q", np.ones((features, classes), dtype=np.int8), parameter=True)
+        self.register_buffer("bias", np.zeros(classes, dtype=np.float32), parameter=True)
 
     def forward(self, x: Tensor) -> Tensor:
         time.sleep(0.001 + 0.001 * x.shape[0])  # a fixed cost per call plus a cost per sample
@@ -431,8 +432,7 @@ def _save_refuses_nan(ns: Namespace) -> None:
         pass
     else:
         raise AssertionError("a submission containing NaN must not be saved")
-    with open(path, encoding="utf-8") as handle:
-        text = handle.read()
+    text = Path(path).read_text(encoding="utf-8")
     assert "NaN" not in text and json.loads(text) == good, "a refused save must leave the earlier file intact"
 
 
@@ -469,17 +469,17 @@ def _save_is_atomic(ns: Namespace) -> None:
             ns["save_submission"](copy.deepcopy(good), path)
         except OSError:
             pass
-    with open(path, encoding="utf-8") as handle:
-        assert json.load(handle) == good, "a save that crashed while writing clobbered the earlier file: write atomically"
+    assert json.loads(Path(path).read_text(encoding="utf-8")) == good, (
+        "a save that crashed while writing clobbered the earlier file: write atomically")
     assert sorted(os.listdir(folder)) == ["results.json"], f"a failed save left files behind: {sorted(os.listdir(folder))}"
 
 
 # Part 5 · results.json ----------------------------------------------------------------------
 
 def _results() -> dict:
-    assert os.path.exists("results.json"), "run the workflow cell: it writes results.json"
-    with open("results.json", encoding="utf-8") as handle:
-        return json.load(handle)
+    results = Path("results.json")
+    assert results.exists(), "run the workflow cell: it writes results.json"
+    return json.loads(results.read_text(encoding="utf-8"))
 
 
 @_check("test-part5-results", "cross-field rules")

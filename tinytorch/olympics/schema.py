@@ -224,15 +224,20 @@ def _structure_validator() -> Any:
     return jsonschema.Draft202012Validator(load_schema())
 
 
-def _non_finite(value: Any, path: list) -> Iterator[Problem]:
-    if isinstance(value, float) and not math.isfinite(value):
-        yield Problem(json_path(path), "finite", f"{value} is not allowed: JSON has no NaN or Infinity")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _non_finite(item, [*path, key])
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _non_finite(item, [*path, index])
+def _non_finite(document: Any) -> Iterator[Problem]:
+    """Every NaN or infinity in ``document``, in document order.
+
+    Walked with an explicit stack, so that a deeply nested document cannot exhaust
+    Python's recursion limit.
+    """
+    pending: list[tuple[Any, list]] = [(document, [])]
+    while pending:
+        value, path = pending.pop()
+        if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+            yield Problem(json_path(path), "finite", f"{value} is not allowed: JSON has no NaN or Infinity")
+        members = list(value.items()) if isinstance(value, dict) else \
+            list(enumerate(value)) if isinstance(value, list) else []
+        pending.extend((member, [*path, key]) for key, member in reversed(members))
 
 
 def submission_problems(document: Any) -> list[Problem]:
@@ -251,4 +256,4 @@ def submission_problems(document: Any) -> list[Problem]:
                         f"this validator knows {', '.join(KNOWN_VERSIONS)}")]
     found = [Problem(json_path(error.absolute_path), error.validator, error.message)
              for error in _structure_validator().iter_errors(document)]
-    return found + list(_non_finite(document, [])) + semantic_problems(document)
+    return found + list(_non_finite(document)) + semantic_problems(document)

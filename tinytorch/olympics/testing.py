@@ -61,7 +61,7 @@ def make_fake_report(name: str, latency_ms: float, size_mb: float, acc: float) -
               "seed": 0, "timer": "time.perf_counter_ns",
               "dataset": {"name": "digits", "n_samples": 100, "sha256": "ab" * 32}}
     metrics = {
-        "parameter_count": 1000, "model_size_mb": size_bytes / 1e6, "model_size_bytes": size_bytes,
+        "parameter_count": 1000, "model_size_bytes": size_bytes, "model_size_mb": size_bytes / 1_000_000,
         "accuracy": acc, "accuracy_ci": {"low": max(0.0, acc - 0.05), "high": min(1.0, acc + 0.05),
                                          "confidence_level": 0.95, "method": "Wilson score", "n_samples": 100},
         "latency_ms_mean": lat, "latency_ms_std": lat / 10,
@@ -85,8 +85,8 @@ def make_fake_submission() -> dict[str, Any]:
         return {"model_name": r.model_name, "timestamp": r.timestamp, "benchmark_config": r.benchmark_config,
                 "metrics": r.metrics}
 
-    return {"schema_version": SCHEMA_VERSION, "tinytorch_version": tinytorch.__version__,
-            "submission_type": "optimized", "timestamp": "2026-11-28T12:05:00Z", "system_info": base.system_info,
-            "baseline": entry(base), "optimized": {**entry(opt), "techniques_applied": ["quantization"]},
-            "improvements": {"speedup": 2.0, "compression_ratio": 4.0,
-                             "accuracy_delta": opt.metrics["accuracy"] - base.metrics["accuracy"]}}
+    return dict(schema_version=SCHEMA_VERSION, tinytorch_version=tinytorch.__version__, submission_type="optimized",
+                timestamp="2026-11-28T12:05:00Z", system_info=base.system_info, baseline=entry(base),
+                optimized={**entry(opt), "techniques_applied": ["quantization"]},
+                improvements={"speedup": 2.0, "compression_ratio": 4.0,
+                              "accuracy_delta": opt.metrics["accuracy"] - base.metrics["accuracy"]})

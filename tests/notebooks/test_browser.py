@@ -24,7 +24,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.notebooks.conftest import ROOT, tool_env
+from tests.course import ROOT, tool_env
 
 pytestmark = pytest.mark.browser
 

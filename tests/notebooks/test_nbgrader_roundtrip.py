@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from .conftest import run_tool
+from tests.course import run_tool
 from .variants import ALTERNATIVE, MISTAKES, UNAFFECTED
 
 pytestmark = pytest.mark.nbgrader

@@ -13,7 +13,7 @@ from nbclient import NotebookClient
 from tinytorch.olympics.cli import load_submission_file
 from tinytorch.olympics.schema import semantic_problems
 
-from .conftest import NOTEBOOK_TEXT
+from tests.course import NOTEBOOK_TEXT
 
 pytestmark = pytest.mark.notebook
 

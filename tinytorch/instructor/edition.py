@@ -24,7 +24,7 @@ so the target can be a clone of the student repository.
 from __future__ import annotations
 
 import argparse
-import json
+import copy
 import os
 import re
 import shutil
@@ -51,7 +51,7 @@ MARKER = ".tinytorch-student-edition"
 ASSIGNMENT = "capstone"
 INSTRUCTOR_PACKAGE = "tinytorch.instructor"
 _JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints")
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class EditionError(RuntimeError):
@@ -79,15 +79,32 @@ def links(repo: str, branch: str = "main", hub: str = "https://<your-jupyterhub>
     }
 
 
+def _toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped, everything else as is."""
+    escaped = "".join("\\" + char if char in '"\\' else f"\\u{ord(char):04x}" if ord(char) < 0x20 or ord(char) == 0x7F
+                      else char for char in text)
+    return f'"{escaped}"'
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_toml_value, value)) + "]"
+    return str(value)
+
+
 def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else json.dumps(key)
+    return key if _BARE_KEY.fullmatch(key) else _toml_string(key)
 
 
 def _toml(table: dict[str, Any], header: tuple[str, ...] = ()) -> str:
-    """TOML for plain data (strings, numbers, lists of them, nested tables): enough for a pyproject."""
-    lines = [f"{_toml_key(key)} = {json.dumps(value, ensure_ascii=False)}"
+    """TOML for plain data (strings, integers, booleans, lists of them, nested tables): enough for a pyproject."""
+    lines = [f"{_toml_key(key)} = {_toml_value(value)}"
              for key, value in table.items() if not isinstance(value, dict)]
-    if lines and header:  # a table with only sub-tables needs no header of its own
+    if header and (lines or not table):  # a table with only sub-tables needs no header of its own
         lines.insert(0, f"[{'.'.join(map(_toml_key, header))}]")
     text = "\n".join(lines) + "\n" if lines else ""
     for key, value in table.items():
@@ -98,7 +115,7 @@ def _toml(table: dict[str, Any], header: tuple[str, ...] = ()) -> str:
 
 def student_pyproject(instructor: dict[str, Any]) -> str:
     """This repository's pyproject without the instructor package, the development extras and the test settings."""
-    data = json.loads(json.dumps(instructor))
+    data = copy.deepcopy(instructor)
     data["project"].pop("optional-dependencies", None)
     data.get("tool", {}).pop("pytest", None)
     setuptools = data["tool"]["setuptools"]

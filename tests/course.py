@@ -1,4 +1,4 @@
-"""Builds an nbgrader course from the repository's notebook in a temporary folder."""
+"""The nbgrader course built from the repository's notebook, as the tests use it."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_TEXT = ROOT / "notebooks" / "capstone.py"
 BIN = Path(sys.executable).parent
 
@@ -30,10 +28,8 @@ def run_tool(*args: str, cwd: Path, timeout: float = 900) -> subprocess.Complete
     return result
 
 
-@pytest.fixture(scope="session")
-def course(tmp_path_factory) -> Path:
-    """A course folder with the source notebook built and the student release generated."""
-    root = tmp_path_factory.mktemp("course")
+def build_course(root: Path) -> Path:
+    """An nbgrader course in ``root``: the source notebook built from the text and the student release generated."""
     shutil.copy(ROOT / "notebooks" / "nbgrader_config.py", root)
     source = root / "source" / "capstone"
     source.mkdir(parents=True)

@@ -1,0 +1,171 @@
+"""The hidden checks: silent on a correct notebook, named and specific on a wrong one, never a traceback.
+
+The checks run against a notebook namespace. Here that namespace is made the way a kernel
+makes it: the reference solution's source executed as ``__main__`` from a file named like
+an ipykernel cell, so that "defined in the notebook" and "the line of your code" mean what
+they mean when a real notebook is graded.
+"""
+
+from __future__ import annotations
+
+import json
+import linecache
+import re
+from pathlib import Path
+
+import pytest
+
+from tinytorch.instructor import checks, reference
+from tinytorch.instructor.checks import CHECKS, failed_checks
+from tinytorch.olympics.cli import main as olympics
+
+ROOT = Path(__file__).resolve().parents[2]
+CELL_FILE = "/tmp/ipykernel_4242/{}.py"   # where ipykernel says a cell's code lives
+
+
+def run_cell(namespace: dict, source: str) -> dict:
+    """``namespace`` after running ``source`` as a kernel runs a cell (its lines readable by tracebacks)."""
+    filename = CELL_FILE.format(abs(hash(source)))
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace
+
+
+def notebook_namespace() -> dict:
+    return run_cell({"__name__": "__main__"}, Path(reference.__file__).read_text(encoding="utf-8"))
+
+
+student_code = run_cell
+
+
+@pytest.fixture(scope="module")
+def correct() -> dict:
+    return notebook_namespace()
+
+
+@pytest.fixture(scope="module")
+def results_dir(tmp_path_factory) -> Path:
+    """A folder holding the results.json that the notebook's workflow writes (the reference, via the CLI)."""
+    folder = tmp_path_factory.mktemp("results")
+    assert olympics(["run", "--quiet", "-o", str(folder / "results.json")]) == 0
+    return folder
+
+
+def graded_cells() -> dict[str, str]:
+    """{grade_id: hidden-test region} of every graded cell of the notebook's source."""
+    text = (ROOT / "notebooks" / "capstone.py").read_text(encoding="utf-8")
+    cells = re.findall(r'"grade": true, "grade_id": "([^"]+)".*?\n(.*?)(?=\n# %%|\Z)', text, re.S)
+    return {grade_id: body.split("### BEGIN HIDDEN TESTS", 1)[-1] for grade_id, body in cells}
+
+
+def test_every_graded_cell_calls_its_own_checks_and_every_check_belongs_to_a_cell():
+    cells = graded_cells()
+    assert set(cells) == set(CHECKS) and len(cells) == 10
+    for grade_id, hidden in cells.items():
+        assert f'failed_checks("{grade_id}", globals())' in hidden, f"{grade_id} must call its own hidden checks"
+        assert len([ln for ln in hidden.splitlines() if ln.strip() and "###" not in ln]) == 2, (
+            f"{grade_id}: the hidden region is the import and the one-line call; checks live in checks.py")
+
+
+@pytest.mark.parametrize("cell", sorted(CHECKS))
+def test_a_correct_notebook_passes_every_check(cell, correct, results_dir, monkeypatch):
+    monkeypatch.chdir(results_dir)
+    assert failed_checks(cell, correct) == ""
+
+
+def test_a_classic_mistake_fails_the_check_named_for_it(correct):
+    ns = student_code(dict(correct), '''
+def measure_latency(model, X, num_runs=100, warmup_runs=10):
+    x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])
+    samples = Benchmark(lambda: model(x1), runs=warmup_runs + num_runs, warmup_runs=0).run().samples_ms
+    return [float(v) for v in samples[:num_runs]]
+''')
+    report = failed_checks("test-part2-latency", ns)
+    assert report.startswith("1 of 2 hidden checks failed:")
+    assert "✗ warmup calls are not timed: the 250 ms cold calls leaked into the statistics" in report
+    assert "milliseconds" not in report.split("\n", 1)[1].split(":")[0], "only the warmup check fails"
+
+
+def test_every_failing_check_of_a_cell_is_listed_not_just_the_first(correct):
+    ns = student_code(dict(correct), '''
+def wilson_interval(correct, n, confidence=0.95):
+    p = correct / n
+    half = 1.96 * math.sqrt(p * (1 - p) / n)
+    return p - half, p + half
+''')
+    report = failed_checks("test-part2-wilson", ns)
+    assert report.startswith("3 of 3 hidden checks failed:")
+    for name in ("reference values", "confidence sets z", "impossible counts raise ValueError"):
+        assert f"✗ {name}:" in report
+
+
+def test_an_exception_in_student_code_names_the_line_and_hides_the_check(correct):
+    ns = student_code(dict(correct), '''
+def generate_submission(baseline_report, optimized_report=None, techniques_applied=None):
+    ratio = baseline_report.metrics["latency_ms_mean"] / 0
+    return {}
+''')
+    report = failed_checks("test-part3-generate", ns)
+    assert "your code raised ZeroDivisionError: float division by zero" in report
+    assert 'at `ratio = baseline_report.metrics["latency_ms_mean"] / 0`' in report
+    assert "checks.py" not in report and "make_fake_report(" not in report
+
+
+def test_a_reference_imported_instead_of_written_is_refused(correct):
+    ns = dict(correct, BenchmarkReport=reference.BenchmarkReport)
+    assert "✗ written in the notebook: implement BenchmarkReport in this notebook" in failed_checks(
+        "test-part2-benchmark-model", ns)
+
+
+def test_a_missing_function_says_to_run_its_cell(correct):
+    ns = {k: v for k, v in correct.items() if k != "SimpleMLP"}
+    assert "SimpleMLP is not defined: run the cell where you implement it" in failed_checks("test-part1-simplemlp", ns)
+
+
+def test_redefining_the_stand_in_models_in_the_notebook_changes_nothing(correct):
+    ns = student_code(dict(correct), '''
+class SleepyModel(Module):
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        self.shapes = []
+    def forward(self, x):
+        self.shapes.append((1, 64))
+        return Tensor(np.zeros((x.shape[0], 10), dtype=np.float32))
+
+def measure_latency(model, X, num_runs=100, warmup_runs=10):
+    return [2.0] * num_runs
+''')
+    assert "✗ warmup calls are not timed" not in failed_checks("test-part2-latency", ns)
+    ns = student_code(ns, '''
+def measure_latency(model, X, num_runs=100, warmup_runs=10):
+    x = Tensor(np.asarray(X, dtype=np.float32)[:1])
+    for _ in range(warmup_runs + num_runs):
+        model(x)
+    return [0.001] * num_runs
+''')
+    assert "✗ milliseconds per single-sample call" in failed_checks("test-part2-latency", ns)
+
+
+def test_the_save_check_restores_json_even_when_the_student_code_misbehaves(correct):
+    real = json.dump, json.dumps
+    ns = student_code(dict(correct), '''
+def save_submission(submission, filepath="submission.json"):
+    validate_submission_schema(submission)
+    with open(filepath, "w") as f:
+        f.write(json.dumps(submission, allow_nan=False))
+    raise KeyError("surprise")
+''')
+    report = failed_checks("test-part4-save", ns)
+    assert "your code raised KeyError" in report
+    assert (json.dump, json.dumps) == real and ns["json"].dumps is real[1]
+
+
+def test_an_unknown_cell_is_an_instructor_error():
+    with pytest.raises(KeyError, match="no hidden checks are registered for the graded cell 'test-part9'"):
+        failed_checks("test-part9", {})
+
+
+def test_checks_build_their_own_inputs():
+    source = Path(checks.__file__).read_text(encoding="utf-8")
+    for helper in ("SleepyModel", "make_fake_report", "make_fake_submission"):
+        assert f'ns["{helper}"]' not in source, f"{helper} must come from tinytorch.olympics.testing, not the notebook"

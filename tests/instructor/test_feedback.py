@@ -1,0 +1,72 @@
+"""Feedback scrubbing: the verdict of the hidden checks stays, their code goes, wherever it would show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from tinytorch.instructor import checks
+from tinytorch.instructor.feedback import HIDDEN_PLACEHOLDER, REDACTED, ScrubHiddenTests
+
+VERDICT = "1 of 2 hidden checks failed:\n✗ warmup calls are not timed: the 250 ms cold calls leaked"
+CHECK_LINE = next(line for line in Path(checks.__file__).read_text().splitlines() if "cold_calls=3" in line)
+
+
+def graded_cell(failed: bool) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(
+        'assert len(samples) == 30, "return num_runs samples"\n'
+        "### BEGIN HIDDEN TESTS\n"
+        "from tinytorch.instructor.checks import failed_checks\n"
+        'assert not (_failed := failed_checks("test-part2-latency", globals())), _failed\n'
+        "### END HIDDEN TESTS")
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "test-part2-latency", "points": 10, "locked": True}
+    if failed:
+        cell.outputs = [nbformat.v4.new_output(
+            "error", ename="AssertionError", evalue=VERDICT,
+            traceback=["\x1b[0;31mAssertionError\x1b[0m  Traceback (most recent call last)",
+                       '----> 4 assert not (_failed := failed_checks("test-part2-latency", globals())), _failed',
+                       f"AssertionError: {VERDICT}"])]
+    return cell
+
+
+def scrub(*cells: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook(cells=list(cells))
+    return ScrubHiddenTests().preprocess(nb, {})[0]
+
+
+def test_the_hidden_region_becomes_one_line_and_the_visible_test_stays():
+    cell = scrub(graded_cell(failed=False)).cells[0]
+    assert cell.source == f'assert len(samples) == 30, "return num_runs samples"\n{HIDDEN_PLACEHOLDER}'
+
+
+def test_a_failed_cell_keeps_its_verdict_and_loses_the_traceback():
+    cell = scrub(graded_cell(failed=True)).cells[0]
+    (error,) = cell.outputs
+    assert error.traceback == [f"AssertionError: {VERDICT}"] and error.evalue == VERDICT
+    assert "failed_checks" not in str(cell)
+
+
+def test_an_output_that_prints_the_checks_is_redacted_line_by_line():
+    student = nbformat.v4.new_code_cell("import inspect, tinytorch.instructor.checks as c; print(inspect.getsource(c))")
+    student.outputs = [nbformat.v4.new_output("stream", text=f"my own output\n    {CHECK_LINE.strip()}\nmore\n")]
+    shown = nbformat.v4.new_code_cell("x")
+    shown.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": CHECK_LINE, "text/html": CHECK_LINE})]
+    nb = scrub(student, shown)
+    assert nb.cells[0].outputs[0].text == f"my own output\n{REDACTED}\nmore\n"
+    assert nb.cells[1].outputs[0].data == {"text/plain": REDACTED, "text/html": REDACTED}
+
+
+def test_a_traceback_through_the_checks_in_a_student_cell_is_redacted():
+    student = nbformat.v4.new_code_cell("measure_latency(model, X)")
+    student.outputs = [nbformat.v4.new_output("error", ename="KeyboardInterrupt", evalue="",
+                                              traceback=["Traceback", f"  {CHECK_LINE.strip()}", "KeyboardInterrupt"])]
+    assert scrub(student).cells[0].outputs[0].traceback == ["Traceback", REDACTED, "KeyboardInterrupt"]
+
+
+def test_cells_without_hidden_tests_are_left_as_they_were():
+    cell = nbformat.v4.new_code_cell("def f():\n    return 1 / 0\nf()")
+    cell.outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero",
+                                           traceback=["----> 3 f()", "----> 2 return 1 / 0", "ZeroDivisionError"])]
+    before = nbformat.from_dict(dict(cell))
+    assert scrub(cell).cells[0] == before

@@ -32,7 +32,7 @@ def graded_cell(failed: bool) -> nbformat.NotebookNode:
 
 def scrub(*cells: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook(cells=list(cells))
-    return ScrubHiddenTests().preprocess(nb, {})[0]
+    return ScrubHiddenTests()(nb, {})[0]  # called as nbconvert calls it
 
 
 def test_the_hidden_region_becomes_one_line_and_the_visible_test_stays():

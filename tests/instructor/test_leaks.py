@@ -68,9 +68,11 @@ def test_a_secret_is_found_inside_a_longer_line_but_not_inside_a_longer_name():
     assert not scan_text("f", "_assert weighted_total([1, 2], [3, 4]) == 11.0", SECRETS)
 
 
-def test_allowed_lines_are_skipped():
-    text = "return float(sum(products))\n"
-    assert scan_text("f", text, SECRETS) and not scan_text("f", text, SECRETS, allowed=[text])
+def test_secrets_the_reader_wrote_themselves_are_not_leaks():
+    text = "    return float(sum(products))\n"
+    assert scan_text("f", text, SECRETS)
+    assert not scan_text("f", text, SECRETS, allowed=["total = 0; return float(sum(products)) if products else 0"])
+    assert scan_text("f", text, SECRETS, allowed=["return float(sum(products_seen))"])
 
 
 @given(secret=st.sampled_from(sorted(SECRETS)),

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
 from tinytorch.instructor.leaks import REGIONS, scan_text, secret_lines
 
@@ -64,6 +65,9 @@ def _scrub_output(output: Any, secrets: dict[str, str]) -> None:
 
 class ScrubHiddenTests(Preprocessor):
     """Remove hidden-test code from a feedback notebook: sources, tracebacks, and any output quoting it."""
+
+    # nbconvert runs a preprocessor only when it is enabled; listing this one is what enables it.
+    enabled = Bool(True).tag(config=True)
 
     def preprocess(self, nb: Any, resources: dict) -> tuple[Any, dict]:
         checks = Path(__file__).with_name("checks.py").read_text(encoding="utf-8")

@@ -107,9 +107,9 @@ def default_secrets(root: Path) -> dict[str, str]:
 
 
 def scan_text(name: str, text: str, secrets: dict[str, str], allowed: Iterable[str] = ()) -> list[Leak]:
-    """Every secret (other than ``allowed`` ones) inside a line of ``text``."""
-    allowed_set = {_normal(line) for line in allowed}
-    wanted = [(secret, kind) for secret, kind in secrets.items() if secret not in allowed_set]
+    """Every secret inside a line of ``text``, except those that ``allowed`` (lines the reader wrote) contains."""
+    own = "\n".join(_normal(line) for line in allowed)
+    wanted = [(secret, kind) for secret, kind in secrets.items() if not (own and _occurs(secret, own))]
     leaks = []
     for number, line in enumerate(text.splitlines(), 1):
         normal = _normal(line)

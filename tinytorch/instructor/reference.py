@@ -273,7 +273,7 @@ def validate_submission_schema(submission: dict) -> bool:
 def save_submission(submission: dict, filepath: str = "submission.json") -> str:
     """Validate ``submission`` and write it to ``filepath`` atomically; return the path written.
 
-    TODO: call ``validate_submission_schema`` (let its error propagate), serialize with
+    TODO: call ``validate_submission_schema(submission)`` (let its error propagate), serialize with
     ``json.dumps(submission, indent=2, allow_nan=False)``, write to a temporary file in the
     same directory (``tempfile.mkstemp(dir=...)``), ``os.replace`` it onto ``filepath``, and
     return ``str(filepath)``. If anything fails, remove the temporary file and re-raise.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,9 @@ def fresh_python(edition: Path, tmp_path_factory) -> Path:
     venv = tmp_path_factory.mktemp("student-venv")
     subprocess.run([sys._base_executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", "."], cwd=edition, capture_output=True,
+    clone = tmp_path_factory.mktemp("student-clone") / edition.name  # pip builds inside the folder it installs
+    shutil.copytree(edition, clone)
+    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", "."], cwd=clone, capture_output=True,
                                text=True, timeout=1200)
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
     return python

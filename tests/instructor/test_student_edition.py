@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -133,13 +134,13 @@ def test_no_secret_line_in_a_wheel_built_from_the_edition_and_a_planted_one_is_f
         out = tmp_path / f"wheel-{folder.name}"
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                         "-w", str(out), str(folder)], check=True, capture_output=True)
-        shutil.rmtree(folder / "build", ignore_errors=True)
         return next(out.glob("tinytorch-*.whl"))
 
-    clean = scan_file(wheel_of(edition), SECRETS)
+    clean_copy, planted = tmp_path / "clean", tmp_path / "planted"   # a build writes into its source folder
+    shutil.copytree(edition, clean_copy)
+    shutil.copytree(edition, planted)
+    clean = scan_file(wheel_of(clean_copy), SECRETS)
     assert not clean, "\n".join(map(str, clean[:10]))
-    planted = tmp_path / "planted"
-    shutil.copytree(edition, planted, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     line = planted_lines()["solution"]
     (planted / "tinytorch" / "olympics" / "plots.py").write_text(
         (planted / "tinytorch" / "olympics" / "plots.py").read_text() + f"\n# {line}\n")
@@ -262,3 +263,30 @@ def test_feedback_names_each_failed_check_and_why(graded):
     assert "✗ warmup calls are not timed: the 250 ms cold calls leaked into the statistics" in plain
     assert "✗ NaN and Infinity are refused" in plain
     print("\n" + next(line for line in plain.splitlines() if "warmup calls are not timed" in line))
+
+
+# ------------------------------------------------------------------------ Binder
+
+def test_the_edition_binder_keeps_student_tools_and_turns_off_instructor_tools(fresh_python, edition, tmp_path):
+    """The edition's postBuild, run in the student's environment as Binder runs it (repository root, env first)."""
+    from tests.test_packaging import extension_states
+
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "user-config"),
+               PATH=os.pathsep.join([str(fresh_python.parent), os.environ.get("PATH", "")]))
+    files_before = sorted(p for p in edition.rglob("*"))
+    build = subprocess.run(["bash", "binder/postBuild"], cwd=edition, env=env, capture_output=True, text=True,
+                           timeout=600)
+    assert build.returncode == 0, build.stderr[-3000:]
+    prefix = fresh_python.parent.parent
+    disabled = json.loads((prefix / "etc" / "jupyter" / "labconfig" / "page_config.json").read_text())[
+        "disabledExtensions"]
+    for instructor_only in ("formgrader", "create-assignment", "course-list"):
+        assert disabled.get(f"@jupyter/nbgrader:{instructor_only}"), f"{instructor_only} must be off for students"
+    for student_tool in ("assignment-list", "validate-assignment"):
+        assert not disabled.get(f"@jupyter/nbgrader:{student_tool}"), f"{student_tool} must stay on"
+    assert extension_states(fresh_python, env) == {
+        "nbgrader.server_extensions.formgrader": "disabled", "nbgrader.server_extensions.course_list": "disabled",
+        "nbgrader.server_extensions.assignment_list": "enabled",
+        "nbgrader.server_extensions.validate_assignment": "enabled"}
+    assert not any((tmp_path / "user-config").rglob("*.json")), "settings belong to the environment, not the user"
+    assert sorted(p for p in edition.rglob("*")) == files_before, "the notebook is pre-built: postBuild builds nothing"

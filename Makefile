@@ -6,8 +6,12 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 COURSE := notebooks
 ASSIGNMENT := capstone
+# The student edition: where to write it, and the repository and hub its links point at.
+EDITION ?= student-edition
+STUDENT_REPO ?= <owner>/<repository>
+HUB ?= https://<your-jupyterhub>
 
-.PHONY: run test notebooks export release autograde feedback docs
+.PHONY: run test notebooks export release student-edition autograde feedback docs
 
 run:        ## the main job: train, optimize, benchmark, write results.json
 	tinytorch-olympics run
@@ -24,6 +28,9 @@ export:     ## regenerate tinytorch/instructor/reference.py from the notebook's 
 
 release: notebooks  ## the student version, without solutions or hidden tests: notebooks/release/
 	cd $(COURSE) && nbgrader generate_assignment $(ASSIGNMENT) --force
+
+student-edition:  ## the student edition to publish as its own repository (no solution, no hidden check)
+	python -m tinytorch.instructor.edition --out "$(EDITION)" --repo "$(STUDENT_REPO)" --hub "$(HUB)"
 
 autograde:  ## grade every notebooks/submitted/<student>/capstone/capstone.ipynb
 	cd $(COURSE) && nbgrader autograde $(ASSIGNMENT) --force

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_TEXT = ROOT / "notebooks" / "capstone.py"
@@ -37,3 +40,15 @@ def build_course(root: Path) -> Path:
              cwd=root)
     run_tool("nbgrader", "generate_assignment", "capstone", "--force", cwd=root)
     return root
+
+
+def grade_ids(nb) -> list:
+    return [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+
+
+def with_cells(nb, replacements: dict[str, str]):
+    """A copy of ``nb`` with the cells named by grade_id given new source (a student's code)."""
+    copy = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for grade_id, source in replacements.items():
+        copy.cells[grade_ids(copy).index(grade_id)].source = source.strip("\n")
+    return copy

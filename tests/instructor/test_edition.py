@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tinytorch.instructor.edition import (MARKER, ROOT, EditionError, _toml, build, links, main,
                                           student_pyproject)
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 try:
     import tomllib

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -29,7 +28,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from tests.course import ROOT, build_course, run_tool
+from tests.course import ROOT, build_course, run_tool, with_cells
 from tests.notebooks.variants import ALTERNATIVE, MISTAKES
 from tinytorch.instructor.feedback import HIDDEN_PLACEHOLDER
 from tinytorch.instructor.leaks import default_secrets, scan_file, scan_tree
@@ -59,18 +58,6 @@ def planted_lines() -> dict[str, str]:
     return {"solution": first("solution", "mkstemp"),
             "hidden-test region": first("hidden test", 'failed_checks("test-part2-latency"'),
             "hidden check": first("hidden test", "cold calls leaked")}
-
-
-def grade_ids(nb) -> list:
-    return [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
-
-
-def with_solution(nb, cells: dict[str, str]):
-    """A copy of the notebook ``nb`` with the solution cells named in ``cells`` written by a student."""
-    copy = nbformat.from_dict(json.loads(json.dumps(nb)))
-    for grade_id, source in cells.items():
-        copy.cells[grade_ids(copy).index(grade_id)].source = source.strip("\n")
-    return copy
 
 
 def run_in(python: Path, nb, folder: Path, on_error: str = "stop"):
@@ -210,13 +197,13 @@ def test_the_edition_notebook_runs_until_the_first_unwritten_function(fresh_pyth
 def graded(fresh_python, edition, tmp_path_factory):
     """An instructor course grading notebooks that were written in the edition (and one through the release)."""
     course = build_course(tmp_path_factory.mktemp("course"))
-    written = run_in(fresh_python, with_solution(edition_notebook(edition), ALTERNATIVE),
+    written = run_in(fresh_python, with_cells(edition_notebook(edition), ALTERNATIVE),
                      tmp_path_factory.mktemp("student") / "work", on_error="continue")
     release = nbformat.read(course / "release" / "capstone" / "capstone.ipynb", as_version=4)
     submissions = {"edition_correct": written,
-                   "release_correct": with_solution(release, ALTERNATIVE),
+                   "release_correct": with_cells(release, ALTERNATIVE),
                    "edition_untouched": edition_notebook(edition),
-                   "edition_mistakes": with_solution(edition_notebook(edition), {**ALTERNATIVE, **MISTAKES["mistakes_b"][0]})}
+                   "edition_mistakes": with_cells(edition_notebook(edition), {**ALTERNATIVE, **MISTAKES["mistakes_b"][0]})}
     for student, nb in submissions.items():
         folder = course / "submitted" / student / "capstone"
         folder.mkdir(parents=True)
@@ -267,16 +254,11 @@ def test_feedback_names_each_failed_check_and_why(graded):
 
 # ------------------------------------------------------------------------ Binder
 
-def test_the_edition_binder_keeps_student_tools_and_turns_off_instructor_tools(fresh_python, edition, tmp_path):
+def test_the_edition_binder_keeps_student_tools_and_turns_off_instructor_tools(fresh_python, edition,
+                                                                             student_binder):
     """The edition's postBuild, run in the student's environment as Binder runs it (repository root, env first)."""
     from tests.test_packaging import extension_states
 
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "user-config"),
-               PATH=os.pathsep.join([str(fresh_python.parent), os.environ.get("PATH", "")]))
-    files_before = sorted(p for p in edition.rglob("*"))
-    build = subprocess.run(["bash", "binder/postBuild"], cwd=edition, env=env, capture_output=True, text=True,
-                           timeout=600)
-    assert build.returncode == 0, build.stderr[-3000:]
     prefix = fresh_python.parent.parent
     disabled = json.loads((prefix / "etc" / "jupyter" / "labconfig" / "page_config.json").read_text())[
         "disabledExtensions"]
@@ -284,9 +266,11 @@ def test_the_edition_binder_keeps_student_tools_and_turns_off_instructor_tools(f
         assert disabled.get(f"@jupyter/nbgrader:{instructor_only}"), f"{instructor_only} must be off for students"
     for student_tool in ("assignment-list", "validate-assignment"):
         assert not disabled.get(f"@jupyter/nbgrader:{student_tool}"), f"{student_tool} must stay on"
-    assert extension_states(fresh_python, env) == {
+    assert extension_states(fresh_python, student_binder) == {
         "nbgrader.server_extensions.formgrader": "disabled", "nbgrader.server_extensions.course_list": "disabled",
         "nbgrader.server_extensions.assignment_list": "enabled",
         "nbgrader.server_extensions.validate_assignment": "enabled"}
-    assert not any((tmp_path / "user-config").rglob("*.json")), "settings belong to the environment, not the user"
-    assert sorted(p for p in edition.rglob("*")) == files_before, "the notebook is pre-built: postBuild builds nothing"
+    user_config = Path(student_binder["JUPYTER_CONFIG_DIR"])
+    assert not any(user_config.rglob("*.json")), "settings belong to the environment, not the user"
+    assert not (edition / "capstone" / "release").exists() and not (edition / "gradebook.db").exists(), \
+        "the notebook is pre-built: postBuild builds nothing"

@@ -13,18 +13,20 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import nbformat
 import pytest
 
-from tests.course import ROOT, tool_env
+from tests.course import ROOT, tool_env, with_cells
+from tests.notebooks.variants import ALTERNATIVE
 
 pytestmark = pytest.mark.browser
 
@@ -46,24 +48,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def lab(course: Path, tmp_path_factory) -> Iterator[str]:
-    """JupyterLab on a free loopback port, serving a folder that holds the solution notebook.
+@contextmanager
+def running_lab(python: Path, notebook, home: Path, env: dict[str, str]) -> Iterator[str]:
+    """JupyterLab of the environment of ``python`` on a free loopback port, serving ``notebook``; its URL.
 
-    Everything JupyterLab writes (settings, workspaces, runtime files) stays in a temporary
-    folder. Cells are rendered in full (no windowing) so that what is below the fold exists
-    in the page, and the news pop-up is off so screenshots show the notebook.
+    Everything JupyterLab writes (settings, workspaces, runtime files) stays in ``home``.
+    Cells are rendered in full (no windowing) so that what is below the fold exists in the
+    page, and the news pop-up is off so screenshots show the notebook.
     """
-    if not CHROMIUM.exists():
-        _missing(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        _missing("playwright is not installed (pip install -e '.[browser]')")
-    home = tmp_path_factory.mktemp("lab")
     served = home / "served"
-    served.mkdir()
-    shutil.copy(course / "source" / "capstone" / "capstone.ipynb", served / "capstone.ipynb")
+    served.mkdir(parents=True)
+    nbformat.write(notebook, served / "capstone.ipynb")
     settings = home / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
@@ -71,12 +66,13 @@ def lab(course: Path, tmp_path_factory) -> Iterator[str]:
     (home / "config" / "labconfig" / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(tool_env(), JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+    env = dict(env, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                JUPYTER_PREFER_ENV_PATH="0")
     log = (home / "lab.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--ServerApp.token={token}", f"--ServerApp.root_dir={served}", "--ServerApp.port_retries=0", "--ServerApp.allow_root=True",
+        [str(python), "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--ServerApp.token={token}", f"--ServerApp.root_dir={served}", "--ServerApp.port_retries=0",
+         "--ServerApp.allow_root=True",
          f"--LabApp.user_settings_dir={home / 'settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}"],
         cwd=served, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -100,6 +96,74 @@ def lab(course: Path, tmp_path_factory) -> Iterator[str]:
         log.close()
 
 
+def _need_browser() -> None:
+    if not CHROMIUM.exists():
+        _missing(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        _missing("playwright is not installed (pip install -e '.[browser]')")
+
+
+@pytest.fixture(scope="module")
+def lab(course: Path, tmp_path_factory) -> Iterator[str]:
+    """The instructor's JupyterLab serving the solution notebook."""
+    _need_browser()
+    notebook = nbformat.read(course / "source" / "capstone" / "capstone.ipynb", as_version=4)
+    with running_lab(Path(sys.executable), notebook, tmp_path_factory.mktemp("lab"), tool_env()) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def student_lab(fresh_python: Path, edition: Path, student_binder: dict, tmp_path_factory) -> Iterator[str]:
+    """JupyterLab of the student edition's environment (after its Binder postBuild), serving its notebook
+    with a correct solution written in."""
+    _need_browser()
+    notebook = with_cells(nbformat.read(edition / "capstone" / "capstone.ipynb", as_version=4), ALTERNATIVE)
+    with running_lab(fresh_python, notebook, tmp_path_factory.mktemp("student-lab"), student_binder) as url:
+        yield url
+
+
+def _run_all_until_the_explorers_draw(page) -> None:
+    """Run → Run All Cells, then wait for the explorers (or a failed cell, which is named)."""
+    from playwright.sync_api import expect
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    expect(page.locator(".jp-Notebook")).to_be_visible(timeout=60_000)
+    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(1, timeout=60_000)
+    # "Run All Cells" does nothing until the notebook is the current widget (on a busy machine
+    # the menu can open before it is): focus a cell, take the item only when it is enabled, and
+    # make sure a cell really started; otherwise try again.
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    run_all = page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel", has_text="Run All Cells")
+    for _ in range(3):
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        try:
+            run_all.first.click(timeout=10_000)
+            page.wait_for_function("""() => [...document.querySelectorAll('.jp-InputPrompt')].some(
+                                          p => /\\[(\\*|\\d+)\\]/.test(p.textContent))""", timeout=30_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    else:
+        raise AssertionError("Run → Run All Cells did not start any cell")
+    # Run All stops at the first failing cell: wait until the explorers have drawn or a
+    # cell has failed, and name the failure.
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.widget-html-content')].some(
+                   e => e.textContent.includes('configurations measured so far'))
+              || [...document.querySelectorAll('.jp-OutputArea-output')].some(
+                   e => e.textContent.includes('Traceback'))""", timeout=240_000)
+    failures = [text for text in page.locator(".jp-OutputArea-output").all_inner_texts() if "Traceback" in text]
+    assert not failures, "a cell failed:\n" + "\n".join(failures)[-4000:]
+    # Four pictures: batch scaling; trade-off, latency distribution and waterfall of the stack.
+    expect(page.locator("img.widget-image")).to_have_count(4)
+    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(1, timeout=120_000)
+    for image in page.locator("img.widget-image").all():
+        assert image.evaluate("i => i.complete && i.naturalWidth > 300"), "a widget picture did not load"
+
+
 def _image_sources(page) -> list[str]:
     return page.locator("img.widget-image").evaluate_all("images => images.map(i => i.src)")
 
@@ -115,28 +179,8 @@ def test_notebook_runs_in_jupyterlab_and_its_knobs_redraw(lab: str):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             page.goto(lab)
-            expect(page.locator(".jp-Notebook")).to_be_visible(timeout=60_000)
-            expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(1, timeout=60_000)
-
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-
-            # Run All stops at the first failing cell: wait until the explorers have drawn or a
-            # cell has failed, and name the failure.
+            _run_all_until_the_explorers_draw(page)
             stack_message = page.locator(".widget-html-content", has_text="configurations measured so far")
-            page.wait_for_function(
-                """() => [...document.querySelectorAll('.widget-html-content')].some(
-                           e => e.textContent.includes('configurations measured so far'))
-                      || [...document.querySelectorAll('.jp-OutputArea-output')].some(
-                           e => e.textContent.includes('Traceback'))""", timeout=240_000)
-            failures = [text for text in page.locator(".jp-OutputArea-output").all_inner_texts() if "Traceback" in text]
-            assert not failures, "a cell failed:\n" + "\n".join(failures)[-4000:]
-            # Four pictures: batch scaling; trade-off, latency distribution and waterfall of the stack.
-            expect(page.locator("img.widget-image")).to_have_count(4)
-            expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(1,
-                                                                                                      timeout=120_000)
-            for image in page.locator("img.widget-image").all():
-                assert image.evaluate("i => i.complete && i.naturalWidth > 300"), "a widget picture did not load"
 
             batch_box = page.locator(".widget-vbox", has=page.locator(".widget-label", has_text="batch size")).last
             batch_box.scroll_into_view_if_needed()
@@ -173,6 +217,31 @@ def test_notebook_runs_in_jupyterlab_and_its_knobs_redraw(lab: str):
             page.screenshot(path=str(ARTEFACTS / "5-jupyterlab.png"))
         except Exception:
             page.screenshot(path=str(ARTEFACTS / "failure.png"))
+            raise
+        finally:
+            browser.close()
+
+
+def test_the_student_edition_runs_in_its_own_jupyterlab_with_student_tools_only(student_lab: str):
+    """What a student sees on Binder: the edition's notebook, widgets working, nbgrader's student tools only."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(student_lab)
+            _run_all_until_the_explorers_draw(page)
+            expect(page.locator(".jp-Toolbar-item", has_text="Validate")).to_have_count(1)
+            page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").first.click()
+            items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
+            page.keyboard.press("Escape")
+            assert "Assignment List" in items, f"the student tools must stay: {items}"
+            assert not {"Formgrader", "Course List"} & set(items), f"instructor tools must be off: {items}"
+            page.screenshot(path=str(ARTEFACTS / "6-student-edition.png"))
+        except Exception:
+            page.screenshot(path=str(ARTEFACTS / "student-failure.png"))
             raise
         finally:
             browser.close()

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from tests.course import run_tool
+from tests.course import grade_ids, run_tool, with_cells
 from .variants import ALTERNATIVE, MISTAKES, UNAFFECTED
 
 pytestmark = pytest.mark.nbgrader
@@ -28,20 +28,8 @@ PART1_POINTS = 10
 SOLUTION_MARKERS = re.compile(r"### (BEGIN|END) (SOLUTION|HIDDEN TESTS)")
 
 
-def grade_ids(nb) -> list[str]:
-    return [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
-
-
 def cell(nb, grade_id: str):
     return nb.cells[grade_ids(nb).index(grade_id)]
-
-
-def with_cells(nb, replacements: dict[str, str]):
-    """A copy of ``nb`` with the cells named by grade_id given new source."""
-    copy = nbformat.from_dict(json.loads(json.dumps(nb)))
-    for grade_id, source in replacements.items():
-        cell(copy, grade_id).source = source.strip("\n")
-    return copy
 
 
 def solution_lines(source_nb) -> set[str]:

@@ -500,7 +500,8 @@ assert abs(_sub["improvements"]["speedup"] - 4.0) < 1e-9, (
     f"2.0 ms → 0.5 ms is a speedup of 4.0 (baseline / optimized), got {_sub['improvements']['speedup']}")
 assert abs(_sub["improvements"]["compression_ratio"] - 4.0) < 1e-9, "compression_ratio = baseline size / optimized size"
 assert abs(_sub["improvements"]["accuracy_delta"] - (-0.01)) < 1e-9, "accuracy_delta = optimized - baseline"
-assert _sub["optimized"]["techniques_applied"] == ["quantization", "pruning"]
+assert _sub["optimized"]["techniques_applied"] == ["quantization", "pruning"], (
+    f"techniques_applied must be the list you were given, in order; got {_sub['optimized'].get('techniques_applied')}")
 ### BEGIN HIDDEN TESTS
 from tinytorch.instructor.checks import failed_checks
 assert not (_failed := failed_checks("test-part3-generate", globals())), _failed

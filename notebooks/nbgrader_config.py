@@ -30,10 +30,12 @@ c.Autograde.create_student = True
 
 # Feedback names each failed check and its message, and never shows how it was tested:
 # hidden-test regions, the tracebacks that quote them, and any output that quotes a hidden
-# line are scrubbed from the page before it is written (tinytorch/instructor/feedback.py).
+# line are scrubbed from the page before it is written, and any other file in a feedback
+# folder that quotes one is removed (tinytorch/instructor/feedback.py).
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from tinytorch.instructor.feedback import ScrubHiddenTests  # noqa: E402
+from tinytorch.instructor.feedback import ScrubHiddenTests, remove_leaking_files  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ScrubHiddenTests]
+c.GenerateFeedback.post_convert_hook = remove_leaking_files

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -129,10 +130,32 @@ def test_a_leak_stops_the_build_and_leaves_the_earlier_edition_intact(edition, t
     assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
 
 
-def test_the_command_refuses_a_malformed_repository_name(capsys):
+@pytest.mark.nbgrader
+def test_a_failed_swap_puts_the_earlier_edition_back(edition, tmp_path, monkeypatch):
+    target = tmp_path / "student-repo"
+    shutil.copytree(edition, target)
+    (target / ".git").mkdir()
+    (target / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    before = {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    real_replace = os.replace
+
+    def disk_full_on_the_swap(src, dst):
+        if Path(dst) == target and Path(src).name == "edition":
+            raise OSError("no space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr("tinytorch.instructor.edition.os.replace", disk_full_on_the_swap)
+    with pytest.raises(OSError, match="no space left"):
+        build(target)
+    assert {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["student-repo"], "no scratch folder is left behind"
+
+
+@pytest.mark.parametrize("repo", ["just-a-name", "a/b/c", "owner/name with space", "owner/name?x=1", ""])
+def test_the_command_refuses_a_malformed_repository_name(capsys, repo):
     with pytest.raises(SystemExit):
-        main(["--repo", "just-a-name"])
-    assert "--repo must be owner/name" in capsys.readouterr().err
+        main(["--repo", repo])
+    assert "--repo must be a GitHub repository as owner/name" in capsys.readouterr().err
 
 
 @pytest.mark.nbgrader

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 
 from tinytorch.instructor import checks
-from tinytorch.instructor.feedback import HIDDEN_PLACEHOLDER, REDACTED, ScrubHiddenTests
+from tinytorch.instructor.feedback import HIDDEN_PLACEHOLDER, WITHHELD, ScrubHiddenTests
 
 VERDICT = "1 of 2 hidden checks failed:\n✗ warmup calls are not timed: the 250 ms cold calls leaked"
 CHECK_LINE = next(line for line in Path(checks.__file__).read_text().splitlines() if "cold_calls=3" in line)
@@ -47,21 +47,24 @@ def test_a_failed_cell_keeps_its_verdict_and_loses_the_traceback():
     assert "failed_checks" not in str(cell)
 
 
-def test_an_output_that_prints_the_checks_is_redacted_line_by_line():
+def test_an_output_that_quotes_the_checks_is_withheld_whole():
     student = nbformat.v4.new_code_cell("import inspect, tinytorch.instructor.checks as c; print(inspect.getsource(c))")
-    student.outputs = [nbformat.v4.new_output("stream", text=f"my own output\n    {CHECK_LINE.strip()}\nmore\n")]
+    student.outputs = [nbformat.v4.new_output("stream", text=f"my own output\n    {CHECK_LINE.strip()}\nmore\n"),
+                       nbformat.v4.new_output("stream", text="an innocent line\n")]
     shown = nbformat.v4.new_code_cell("x")
-    shown.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": CHECK_LINE, "text/html": CHECK_LINE})]
+    shown.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "fine", "text/html": CHECK_LINE})]
     nb = scrub(student, shown)
-    assert nb.cells[0].outputs[0].text == f"my own output\n{REDACTED}\nmore\n"
-    assert nb.cells[1].outputs[0].data == {"text/plain": REDACTED, "text/html": REDACTED}
+    assert [o.text for o in nb.cells[0].outputs] == [f"{WITHHELD}\n", "an innocent line\n"]
+    assert nb.cells[1].outputs[0].text == f"{WITHHELD}\n" and "data" not in nb.cells[1].outputs[0]
 
 
-def test_a_traceback_through_the_checks_in_a_student_cell_is_redacted():
+def test_a_traceback_through_the_checks_in_a_student_cell_is_withheld():
     student = nbformat.v4.new_code_cell("measure_latency(model, X)")
     student.outputs = [nbformat.v4.new_output("error", ename="KeyboardInterrupt", evalue="",
                                               traceback=["Traceback", f"  {CHECK_LINE.strip()}", "KeyboardInterrupt"])]
-    assert scrub(student).cells[0].outputs[0].traceback == ["Traceback", REDACTED, "KeyboardInterrupt"]
+    (error,) = scrub(student).cells[0].outputs
+    assert (error.ename, error.evalue, error.traceback) == ("KeyboardInterrupt", WITHHELD,
+                                                            [f"KeyboardInterrupt: {WITHHELD}"])
 
 
 def test_cells_without_hidden_tests_are_left_as_they_were():

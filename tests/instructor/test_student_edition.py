@@ -30,7 +30,7 @@ from nbgrader.api import Gradebook
 
 from tests.course import ROOT, build_course, run_tool, with_cells
 from tests.notebooks.variants import ALTERNATIVE, MISTAKES
-from tinytorch.instructor.feedback import HIDDEN_PLACEHOLDER
+from tinytorch.instructor.feedback import HIDDEN_PLACEHOLDER, WITHHELD
 from tinytorch.instructor.leaks import default_secrets, scan_file, scan_tree
 
 pytestmark = [pytest.mark.slow, pytest.mark.nbgrader]
@@ -48,6 +48,20 @@ try:
 except CellExecutionError:
     pass
 nbformat.write(nb, sys.argv[1])
+"""
+
+
+# A student's cell that tries to carry the hidden checks out through the feedback: printed in
+# an output, and written into files that grading leaves beside the notebook.
+STEAL = """
+import importlib, inspect, pathlib
+try:
+    _stolen = inspect.getsource(importlib.import_module("tinytorch.instructor.checks"))
+except ImportError:
+    _stolen = "nothing to take"
+pathlib.Path("stolen.html").write_text("<pre>" + _stolen + "</pre>")
+pathlib.Path("stolen.txt").write_text(_stolen)
+print(_stolen)
 """
 
 
@@ -200,7 +214,9 @@ def graded(fresh_python, edition, tmp_path_factory):
     written = run_in(fresh_python, with_cells(edition_notebook(edition), ALTERNATIVE),
                      tmp_path_factory.mktemp("student") / "work", on_error="continue")
     release = nbformat.read(course / "release" / "capstone" / "capstone.ipynb", as_version=4)
-    submissions = {"edition_correct": written,
+    thief = with_cells(edition_notebook(edition), ALTERNATIVE)
+    thief.cells.append(nbformat.v4.new_code_cell(STEAL))
+    submissions = {"edition_correct": written, "edition_thief": thief,
                    "release_correct": with_cells(release, ALTERNATIVE),
                    "edition_untouched": edition_notebook(edition),
                    "edition_mistakes": with_cells(edition_notebook(edition), {**ALTERNATIVE, **MISTAKES["mistakes_b"][0]})}
@@ -230,7 +246,7 @@ def test_the_edition_solution_scores_as_through_the_release(graded):
     assert 0 < scores["edition_mistakes"] < 100
 
 
-@pytest.mark.parametrize("student", ["edition_correct", "edition_mistakes", "edition_untouched"])
+@pytest.mark.parametrize("student", ["edition_correct", "edition_mistakes", "edition_untouched", "edition_thief"])
 def test_feedback_holds_no_hidden_test_and_no_solution_the_student_did_not_write(graded, student):
     course, _, submissions, _ = graded
     page = course / "feedback" / student / "capstone" / "capstone.html"
@@ -238,7 +254,8 @@ def test_feedback_holds_no_hidden_test_and_no_solution_the_student_did_not_write
     leaks = scan_file(page, SECRETS, name=page.name, allowed=own)
     assert not leaks, "\n".join(map(str, leaks[:10]))
     text = visible_text(page.read_text())
-    assert "failed_checks" not in text and "tinytorch.instructor" not in text
+    for word in ("failed_checks", "tinytorch.instructor"):
+        assert word not in text or any(word in line for line in own), f"{word} in the feedback of {student}"
     assert text.count(HIDDEN_PLACEHOLDER) == 10, "each graded cell says that hidden checks ran"
 
 
@@ -274,3 +291,16 @@ def test_the_edition_binder_keeps_student_tools_and_turns_off_instructor_tools(f
     assert not any(user_config.rglob("*.json")), "settings belong to the environment, not the user"
     assert not (edition / "capstone" / "release").exists() and not (edition / "gradebook.db").exists(), \
         "the notebook is pre-built: postBuild builds nothing"
+
+
+def test_code_written_to_carry_the_checks_out_gets_nothing_into_the_feedback(graded):
+    course, _, submissions, scores = graded
+    assert scores["edition_thief"] == 100, "the notebook is still graded"
+    autograded = course / "autograded" / "edition_thief" / "capstone"
+    assert scan_file(autograded / "stolen.txt", SECRETS), "the cell did copy the checks while it was graded"
+    feedback = course / "feedback" / "edition_thief" / "capstone"
+    own = [line for cell in submissions["edition_thief"].cells for line in cell.source.splitlines()]
+    assert not scan_tree(feedback, SECRETS, allowed=own)
+    assert not (feedback / "stolen.html").exists() and not (feedback / "stolen.txt").exists()
+    assert (feedback / "capstone.html").exists() and (feedback / "results.json").exists()
+    assert WITHHELD in visible_text((feedback / "capstone.html").read_text())

@@ -52,6 +52,7 @@ ASSIGNMENT = "capstone"
 INSTRUCTOR_PACKAGE = "tinytorch.instructor"
 _JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_REPOSITORY = re.compile(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+")
 
 
 class EditionError(RuntimeError):
@@ -72,7 +73,7 @@ def links(repo: str, branch: str = "main", hub: str = "https://<your-jupyterhub>
     name = repo.rstrip("/").rpartition("/")[2]
     notebook = f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
     return {
-        "BINDER_URL": f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=lab/tree/{notebook}",
+        "BINDER_URL": f"https://mybinder.org/v2/gh/{repo}/{quote(branch, safe='')}?urlpath=lab/tree/{notebook}",
         "NBGITPULLER_URL": (f"{hub.rstrip('/')}/hub/user-redirect/git-pull?repo="
                             f"{quote(f'https://github.com/{repo}', safe='')}&branch={quote(branch, safe='')}"
                             f"&urlpath={quote(f'lab/tree/{name}/{notebook}', safe='')}"),
@@ -175,19 +176,24 @@ def _assemble(stage: Path, values: dict[str, str]) -> None:
 
 
 def _replace(out: Path, stage: Path) -> None:
-    """Put the staged edition at ``out``, keeping its .git; refuse to overwrite a folder that is not an edition."""
-    if out.exists():
-        kept = {p.name for p in out.iterdir()} - {".git"}
-        if kept and not (out / MARKER).exists():
-            raise EditionError(f"{out} exists and is not a student edition (no {MARKER}); "
-                               "choose an empty or new folder")
-        for name in kept:
-            path = out / name
-            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
-    else:
-        out.mkdir(parents=True)
-    for item in stage.iterdir():
-        os.replace(item, out / item.name)
+    """Swap the staged edition in at ``out`` by renames, keeping its .git; never overwrite a folder that is not
+    an edition. If the swap fails, the earlier edition is put back."""
+    if not out.exists():
+        os.replace(stage, out)
+        return
+    if any(p.name != ".git" for p in out.iterdir()) and not (out / MARKER).exists():
+        raise EditionError(f"{out} exists and is not a student edition (no {MARKER}); choose an empty or new folder")
+    previous = stage.parent / "previous"
+    os.replace(out, previous)
+    try:
+        if (previous / ".git").exists():
+            os.replace(previous / ".git", stage / ".git")
+        os.replace(stage, out)
+    except OSError:
+        if (stage / ".git").exists():
+            os.replace(stage / ".git", previous / ".git")
+        os.replace(previous, out)
+        raise
 
 
 def build(out: Path, repo: str = "<owner>/<repository>", branch: str = "main",
@@ -221,11 +227,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--branch", default="main", help="its branch (default: main)")
     parser.add_argument("--hub", default="https://<your-jupyterhub>", help="your JupyterHub's address, for nbgitpuller")
     args = parser.parse_args(argv)
-    if args.repo.count("/") != 1 and args.repo != "<owner>/<repository>":
-        parser.error(f"--repo must be owner/name, got {args.repo!r}")
+    if not _REPOSITORY.fullmatch(args.repo) and args.repo != "<owner>/<repository>":
+        parser.error(f"--repo must be a GitHub repository as owner/name, got {args.repo!r}")
     try:
         edition = build(Path(args.out), args.repo, args.branch, args.hub)
-    except EditionError as exc:
+    except (EditionError, OSError) as exc:
         print(f"student edition not built: {exc}", file=sys.stderr)
         return 1
     print(f"wrote the student edition to {edition.path}: {edition.files} files, {edition.size_bytes:,} bytes; "

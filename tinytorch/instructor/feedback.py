@@ -9,9 +9,11 @@ preprocessor (``notebooks/nbgrader_config.py``) and, before the page is written:
   there;
 * reduces the error output of such a cell to its last line, ``AssertionError: 2 of 4
   hidden checks failed: ✗ name: message ...``, which is what the student needs;
-* removes, from every output of every cell, any line that quotes a hidden-test line of
-  the notebook or of :mod:`tinytorch.instructor.checks`, so that not even code written
-  to print them gets them out.
+* withholds every output, of any cell, that quotes a hidden-test line of the notebook or
+  of :mod:`tinytorch.instructor.checks` (one line is enough), so that code written to
+  print them does not get them out in plain text.
+
+:func:`remove_leaking_files` does the same for the other files of a feedback folder.
 """
 
 from __future__ import annotations
@@ -19,15 +21,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import nbformat
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
-from tinytorch.instructor.leaks import REGIONS, scan_text, secret_lines
+from tinytorch.instructor.leaks import REGIONS, scan_file, scan_text, secret_lines
 
-__all__ = ["ScrubHiddenTests", "HIDDEN_PLACEHOLDER", "REDACTED"]
+__all__ = ["ScrubHiddenTests", "remove_leaking_files", "HIDDEN_PLACEHOLDER", "WITHHELD"]
 
 HIDDEN_PLACEHOLDER = "# Hidden checks ran here when your notebook was graded; what they found is below."
-REDACTED = "[a line of the hidden tests was removed here]"
+WITHHELD = "[this output quoted the hidden tests, so it is not shown]"
 _BEGIN, _END = REGIONS["hidden test"]
 
 
@@ -44,23 +47,35 @@ def _without_hidden(source: str) -> tuple[str, bool]:
     return "\n".join(lines), found
 
 
-def _redact(text: str, secrets: dict[str, str]) -> str:
-    bad = {leak.line for leak in scan_text("", text, secrets)}
-    if not bad:
-        return text
-    return "\n".join(REDACTED if number in bad else line for number, line in enumerate(text.split("\n"), 1))
+def _texts(output: Any) -> list[str]:
+    """Every text a student would read in one output: stream text, text data, error value and traceback."""
+    texts = []
+    for value in (output.get("text"), *(v for k, v in output.get("data", {}).items() if k.startswith("text/")),
+                  output.get("evalue"), *output.get("traceback", [])):
+        if isinstance(value, list):
+            value = "".join(value)
+        if isinstance(value, str):
+            texts.append(value)
+    return texts
 
 
-def _scrub_output(output: Any, secrets: dict[str, str]) -> None:
-    if "text" in output:
-        output["text"] = _redact("".join(output["text"]) if isinstance(output["text"], list) else output["text"],
-                                 secrets)
-    for mime, value in dict(output.get("data", {})).items():
-        if isinstance(value, (str, list)) and mime.startswith("text/"):
-            output["data"][mime] = _redact("".join(value) if isinstance(value, list) else value, secrets)
+def _quotes_hidden(output: Any, secrets: dict[str, str]) -> bool:
+    return any(scan_text("", text, secrets) for text in _texts(output))
+
+
+def _withheld(output: Any) -> Any:
+    """A stand-in for an output that quoted the hidden tests: the student is told that it was removed."""
     if output.get("output_type") == "error":
-        output["evalue"] = _redact(str(output.get("evalue", "")), secrets)
-        output["traceback"] = [_redact(frame, secrets) for frame in output.get("traceback", [])]
+        return nbformat.v4.new_output("error", ename=output.get("ename", "Error"), evalue=WITHHELD,
+                                      traceback=[f"{output.get('ename', 'Error')}: {WITHHELD}"])
+    return nbformat.v4.new_output("stream", name="stdout", text=WITHHELD + "\n")
+
+
+def _hidden_secrets(notebook_text: str) -> dict[str, str]:
+    """The hidden-test lines: those of the notebook's hidden regions and those of checks.py."""
+    checks = Path(__file__).with_name("checks.py").read_text(encoding="utf-8")
+    return {line: kind for line, kind in secret_lines(notebook_text, hidden_sources=[checks]).items()
+            if kind == "hidden test"}
 
 
 class ScrubHiddenTests(Preprocessor):
@@ -70,17 +85,36 @@ class ScrubHiddenTests(Preprocessor):
     enabled = Bool(True).tag(config=True)
 
     def preprocess(self, nb: Any, resources: dict) -> tuple[Any, dict]:
-        checks = Path(__file__).with_name("checks.py").read_text(encoding="utf-8")
-        notebook_text = "\n".join(cell.source for cell in nb.cells)
-        secrets = {line: kind for line, kind in secret_lines(notebook_text, hidden_sources=[checks]).items()
-                   if kind == "hidden test"}
+        secrets = _hidden_secrets("\n".join(cell.source for cell in nb.cells))
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
             cell.source, had_hidden = _without_hidden(cell.source)
+            outputs = []
             for output in cell.get("outputs", []):
                 if had_hidden and output.get("output_type") == "error":
                     # The last line is the verdict; the frames above it quote the cell's hidden lines.
                     output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
-                _scrub_output(output, secrets)
+                outputs.append(_withheld(output) if _quotes_hidden(output, secrets) else output)
+            cell.outputs = outputs
         return nb, resources
+
+
+def remove_leaking_files(notebooks: list[str], **_: Any) -> None:
+    """``GenerateFeedback.post_convert_hook``: delete from each feedback folder any file that quotes hidden checks.
+
+    nbgrader copies every file that grading left beside a notebook (``results.json``, and
+    whatever the student's code wrote while it ran) into the feedback folder, and
+    ``nbgrader release_feedback`` hands any ``.html`` file there back to the student. A
+    notebook written to save the hidden checks into such a file would get them out; this
+    hook runs after each student's pages are written (from the course root, nbgrader's
+    default ``{nbgrader_step}/{student_id}/{assignment_id}`` layout) and removes them.
+    """
+    for notebook in notebooks:
+        source = Path(notebook).resolve()
+        secrets = _hidden_secrets("\n".join(cell.source for cell in nbformat.read(source, as_version=4).cells))
+        student, assignment = source.parent.parent.name, source.parent.name
+        folder = source.parents[3] / "feedback" / student / assignment
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            if scan_file(path, secrets):
+                path.unlink()

@@ -164,84 +164,84 @@ def _run_all_until_the_explorers_draw(page) -> None:
         assert image.evaluate("i => i.complete && i.naturalWidth > 300"), "a widget picture did not load"
 
 
+@contextmanager
+def _browser_page(failure_picture: str) -> Iterator:
+    """A page in headless Chromium; on a failure, a screenshot of it goes to ``artefacts/browser/``."""
+    from playwright.sync_api import sync_playwright
+
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            yield page
+        except Exception:
+            page.screenshot(path=str(ARTEFACTS / failure_picture))
+            raise
+        finally:
+            browser.close()
+
+
 def _image_sources(page) -> list[str]:
     return page.locator("img.widget-image").evaluate_all("images => images.map(i => i.src)")
 
 
 def test_notebook_runs_in_jupyterlab_and_its_knobs_redraw(lab: str):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
     for old in ARTEFACTS.glob("*.png"):
         old.unlink()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            page.goto(lab)
-            _run_all_until_the_explorers_draw(page)
-            stack_message = page.locator(".widget-html-content", has_text="configurations measured so far")
+    with _browser_page("failure.png") as page:
+        page.goto(lab)
+        _run_all_until_the_explorers_draw(page)
+        stack_message = page.locator(".widget-html-content", has_text="configurations measured so far")
 
-            batch_box = page.locator(".widget-vbox", has=page.locator(".widget-label", has_text="batch size")).last
-            batch_box.scroll_into_view_if_needed()
-            batch_box.screenshot(path=str(ARTEFACTS / "1-batch-explorer-64.png"))
-            batch_message = batch_box.locator(".widget-html-content").first
-            expect(batch_message).to_contain_text("At batch 64")
-            before = _image_sources(page)
-            handle = batch_box.locator(".noUi-handle").first
-            handle.focus()
-            started = time.perf_counter()
-            handle.press("ArrowRight")
-            expect(batch_message).to_contain_text("At batch 128", timeout=30_000)
-            expect(batch_box.locator("img.widget-image")).not_to_have_attribute("src", before[0])
-            print(f"\nbatch knob: key press to new picture {time.perf_counter() - started:.2f} s (browser round trip)")
-            after = _image_sources(page)
-            assert after[0] != before[0] and after[1:] == before[1:], "only the batch picture should change"
-            batch_box.screenshot(path=str(ARTEFACTS / "2-batch-explorer-128.png"))
+        batch_box = page.locator(".widget-vbox", has=page.locator(".widget-label", has_text="batch size")).last
+        batch_box.scroll_into_view_if_needed()
+        batch_box.screenshot(path=str(ARTEFACTS / "1-batch-explorer-64.png"))
+        batch_message = batch_box.locator(".widget-html-content").first
+        expect(batch_message).to_contain_text("At batch 64")
+        before = _image_sources(page)
+        handle = batch_box.locator(".noUi-handle").first
+        handle.focus()
+        started = time.perf_counter()
+        handle.press("ArrowRight")
+        expect(batch_message).to_contain_text("At batch 128", timeout=30_000)
+        expect(batch_box.locator("img.widget-image")).not_to_have_attribute("src", before[0])
+        print(f"\nbatch knob: key press to new picture {time.perf_counter() - started:.2f} s (browser round trip)")
+        after = _image_sources(page)
+        assert after[0] != before[0] and after[1:] == before[1:], "only the batch picture should change"
+        batch_box.screenshot(path=str(ARTEFACTS / "2-batch-explorer-128.png"))
 
-            prune = page.locator(".widget-hslider", has=page.locator(".widget-label", has_text="prune")).first
-            stack_box = page.locator(".widget-vbox", has=prune).last
-            stack_box.scroll_into_view_if_needed()
-            stack_box.screenshot(path=str(ARTEFACTS / "3-stack-explorer-prune-0.40.png"))
-            expect(stack_message).to_contain_text("2 configurations measured so far")  # baseline + default stack
-            prune.locator(".noUi-handle").first.focus()
-            started = time.perf_counter()
-            prune.locator(".noUi-handle").first.press("ArrowLeft")
-            expect(stack_message).to_contain_text("3 configurations measured so far", timeout=60_000)
-            print(f"stack knob: key press to new pictures {time.perf_counter() - started:.2f} s (browser round trip)")
-            changed = _image_sources(page)
-            assert changed[0] == after[0], "the batch picture should not move when the stack changes"
-            assert all(new != old for new, old in zip(changed[1:], after[1:])), "every stack picture should redraw"
-            expect(stack_message).to_contain_text("structured_pruning(0.35)")
-            stack_box.screenshot(path=str(ARTEFACTS / "4-stack-explorer-prune-0.35.png"))
-            page.screenshot(path=str(ARTEFACTS / "5-jupyterlab.png"))
-        except Exception:
-            page.screenshot(path=str(ARTEFACTS / "failure.png"))
-            raise
-        finally:
-            browser.close()
+        prune = page.locator(".widget-hslider", has=page.locator(".widget-label", has_text="prune")).first
+        stack_box = page.locator(".widget-vbox", has=prune).last
+        stack_box.scroll_into_view_if_needed()
+        stack_box.screenshot(path=str(ARTEFACTS / "3-stack-explorer-prune-0.40.png"))
+        expect(stack_message).to_contain_text("2 configurations measured so far")  # baseline + default stack
+        prune.locator(".noUi-handle").first.focus()
+        started = time.perf_counter()
+        prune.locator(".noUi-handle").first.press("ArrowLeft")
+        expect(stack_message).to_contain_text("3 configurations measured so far", timeout=60_000)
+        print(f"stack knob: key press to new pictures {time.perf_counter() - started:.2f} s (browser round trip)")
+        changed = _image_sources(page)
+        assert changed[0] == after[0], "the batch picture should not move when the stack changes"
+        assert all(new != old for new, old in zip(changed[1:], after[1:])), "every stack picture should redraw"
+        expect(stack_message).to_contain_text("structured_pruning(0.35)")
+        stack_box.screenshot(path=str(ARTEFACTS / "4-stack-explorer-prune-0.35.png"))
+        page.screenshot(path=str(ARTEFACTS / "5-jupyterlab.png"))
 
 
 def test_the_student_edition_runs_in_its_own_jupyterlab_with_student_tools_only(student_lab: str):
     """What a student sees on Binder: the edition's notebook, widgets working, nbgrader's student tools only."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            page.goto(student_lab)
-            _run_all_until_the_explorers_draw(page)
-            expect(page.locator(".jp-Toolbar-item", has_text="Validate")).to_have_count(1)
-            page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").first.click()
-            items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
-            page.keyboard.press("Escape")
-            assert "Assignment List" in items, f"the student tools must stay: {items}"
-            assert not {"Formgrader", "Course List"} & set(items), f"instructor tools must be off: {items}"
-            page.screenshot(path=str(ARTEFACTS / "6-student-edition.png"))
-        except Exception:
-            page.screenshot(path=str(ARTEFACTS / "student-failure.png"))
-            raise
-        finally:
-            browser.close()
+    with _browser_page("student-failure.png") as page:
+        page.goto(student_lab)
+        _run_all_until_the_explorers_draw(page)
+        expect(page.locator(".jp-Toolbar-item", has_text="Validate")).to_have_count(1)
+        page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").first.click()
+        items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
+        page.keyboard.press("Escape")
+        assert "Assignment List" in items, f"the student tools must stay: {items}"
+        assert not {"Formgrader", "Course List"} & set(items), f"instructor tools must be off: {items}"
+        page.screenshot(path=str(ARTEFACTS / "6-student-edition.png"))

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 from urllib.parse import quote
 
-from tinytorch.instructor.leaks import Leak, default_secrets, scan_tree
+from tinytorch.instructor.leaks import default_secrets, scan_tree
 
 try:
     import tomllib

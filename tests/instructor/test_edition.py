@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -163,3 +164,15 @@ def test_the_examples_in_the_edition_are_this_repository_s(edition):
     for path in (ROOT / "schemas" / "examples").rglob("*.json"):
         copy = edition / "schemas" / path.relative_to(ROOT / "schemas")
         assert json.loads(copy.read_text()) == json.loads(path.read_text())
+
+
+@pytest.mark.nbgrader
+def test_every_binder_link_either_readme_gives_opens_the_student_edition(edition):
+    instructor = (ROOT / "README.md").read_text()
+    assert "**This is the instructor edition.**" in instructor
+    for readme in (instructor, (edition / "README.md").read_text()):
+        paths = re.findall(r"mybinder\.org/v2/gh/\S+?\?urlpath=lab/tree/([\w./-]+)", readme)
+        assert paths, "each README gives the Binder link"
+        for path in paths:
+            assert (edition / path).is_file() and not path.startswith("notebooks/"), (
+                f"a Binder link opens {path}, which is not the student edition's notebook")

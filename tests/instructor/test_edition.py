@@ -152,6 +152,17 @@ def test_a_failed_swap_puts_the_earlier_edition_back(edition, tmp_path, monkeypa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["student-repo"], "no scratch folder is left behind"
 
 
+@pytest.mark.parametrize("out, message", [
+    (ROOT / "tinytorch" / "edition", "which the edition is built from"),
+    (ROOT / "schemas", "which the edition is built from"),
+    (ROOT / "README.md", "is a file"),
+])
+def test_the_builder_refuses_a_target_it_cannot_safely_write(out, message, capsys):
+    assert main(["--out", str(out)]) == 1
+    assert message in capsys.readouterr().err
+    assert not (ROOT / "tinytorch" / "edition").exists()
+
+
 @pytest.mark.parametrize("repo", ["just-a-name", "a/b/c", "owner/name with space", "owner/name?x=1", ""])
 def test_the_command_refuses_a_malformed_repository_name(capsys, repo):
     with pytest.raises(SystemExit):

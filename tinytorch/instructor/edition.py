@@ -200,6 +200,11 @@ def build(out: Path, repo: str = "<owner>/<repository>", branch: str = "main",
           hub: str = "https://<your-jupyterhub>", secrets: Optional[dict[str, str]] = None) -> Edition:
     """Build the student edition into ``out``; raise EditionError (``out`` untouched) on any leak or failure."""
     out = out.resolve()
+    for source in (ROOT / "tinytorch", ROOT / "schemas", ROOT / "notebooks"):
+        if out == source or source in out.parents:
+            raise EditionError(f"{out} is inside {source}, which the edition is built from; choose a folder outside it")
+    if out.exists() and not out.is_dir():
+        raise EditionError(f"{out} is a file; give the folder to write the edition into")
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:

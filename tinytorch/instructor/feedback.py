@@ -107,8 +107,9 @@ def remove_leaking_files(notebooks: list[str], **_: Any) -> None:
     whatever the student's code wrote while it ran) into the feedback folder, and
     ``nbgrader release_feedback`` hands any ``.html`` file there back to the student. A
     notebook written to save the hidden checks into such a file would get them out; this
-    hook runs after each student's pages are written (from the course root, nbgrader's
-    default ``{nbgrader_step}/{student_id}/{assignment_id}`` layout) and removes them.
+    hook runs after each student's pages are written and removes such files. The feedback
+    folder is found from the autograded notebook's path, in nbgrader's default
+    ``{nbgrader_step}/{student_id}/{assignment_id}`` layout.
     """
     for notebook in notebooks:
         source = Path(notebook).resolve()

@@ -62,7 +62,7 @@ def test_validate_refuses_huge_and_missing_files(tmp_path):
     missing = tmp_path / "missing.json"
     out = cli("validate", str(huge), str(missing))
     assert out.returncode == 1
-    assert f"{huge}: $: [size] file is 5,000,001 bytes" in out.stdout
+    assert f"{huge}: $: [size] the file is more than 5,000,000 bytes" in out.stdout
     assert f"{missing}: $: [readable] cannot read the file" in out.stdout
     assert "0 of 2 files valid" in out.stdout
 
@@ -82,7 +82,10 @@ def test_run_writes_a_validated_results_file_and_prints_a_summary(tmp_path):
     (["--stack", "prune:0.4,teleport"], "unknown optimization 'teleport'"),
     (["--stack", "quantize,prune:0.4"], "cannot prune a quantized model"),
     (["--stack", "prune:1.5"], "amount must be in [0, 1)"),
-    (["-o", "no/such/dir/res.json"], "results not written"),
+    (["-o", "no/such/dir/res.json"], "argument --output/-o: the folder no/such/dir does not exist"),
+    (["--warmup", "-1"], "argument --warmup: must be at least 0, got -1"),
+    (["--seed", "-3"], "argument --seed: must be at least 0, got -3"),
+    (["--runs", "many"], "argument --runs: must be a whole number, got 'many'"),
 ])
 def test_run_refuses_bad_options_with_a_message(tmp_path, args, fragment):
     out = cli("run", "--quiet", "--runs", "10", "--warmup", "1", "--epochs", "1", *args, cwd=tmp_path)
@@ -93,4 +96,18 @@ def test_run_refuses_bad_options_with_a_message(tmp_path, args, fragment):
 def test_run_needs_enough_runs_for_a_median_interval(capsys):
     with pytest.raises(SystemExit) as info:
         main(["run", "--runs", "5"])
-    assert info.value.code == 2 and "--runs must be at least 6" in capsys.readouterr().err
+    assert info.value.code == 2 and "argument --runs: must be at least 6, got 5" in capsys.readouterr().err
+
+
+def test_run_checks_where_it_will_write_before_it_measures(tmp_path, capsys, monkeypatch):
+    measured = []
+    monkeypatch.setattr("tinytorch.olympics.cli._run", lambda args: measured.append(args.output) or 0)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    assert main(["run", "-o", str(folder)]) == 0 and measured == [str(folder / "results.json")], \
+        "a folder means results.json inside it"
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "results.json").mkdir()
+    with pytest.raises(SystemExit):
+        main(["run", "-o", str(tmp_path / "taken")])
+    assert "exists and is not a regular file" in capsys.readouterr().err and len(measured) == 1

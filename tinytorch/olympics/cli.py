@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
-from typing import Any, Optional, Sequence
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
 
 # jsonschema imports every optional format checker that is installed; rfc3987-syntax
 # (pulled in by jupyter-events) compiles a grammar when imported, about 2.5 s, for URI
@@ -21,45 +23,113 @@ from typing import Any, Optional, Sequence
 # well under a second instead of nearly four.
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
-from tinytorch.olympics.schema import Problem, SubmissionError, submission_problems  # noqa: E402
+from tinytorch.olympics.schema import (Problem, SubmissionError, json_path, printable,  # noqa: E402
+                                       submission_problems)
 from tinytorch.olympics.stack import DEFAULT_STACK  # noqa: E402
 
 __all__ = ["main", "load_submission_file", "check_file", "MAX_FILE_BYTES"]
 
 MAX_FILE_BYTES = 5_000_000   # a real submission is ~10 kB; refuse anything absurd before parsing it
+_LINE_CHARS = 500            # a message quoting a huge value is cut here
 
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON (JSON has no NaN or Infinity)")
 
 
+class _JSONObject(dict):
+    """A parsed JSON object that remembers the keys it held more than once (the last value wins in a dict)."""
+
+    duplicates: list[str]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _JSONObject:
+    obj = _JSONObject(pairs)
+    seen: set[str] = set()
+    obj.duplicates = [key for key, _ in pairs if key in seen or seen.add(key)]
+    return obj
+
+
+def _duplicate_keys(document: Any) -> list[Problem]:
+    """A problem for every key that appears twice in one object: which value counts would be a guess."""
+    problems, pending = [], [(document, [])]
+    while pending:
+        value, path = pending.pop()
+        if isinstance(value, _JSONObject):
+            problems += [Problem(json_path([*path, key]), "duplicate-key",
+                                 f"the key {printable(key)!r} appears more than once in this object")
+                         for key in dict.fromkeys(value.duplicates)]
+        members = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        pending.extend((member, [*path, key]) for key, member in members)
+    return problems
+
+
+def _read_regular_file(path: str) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most MAX_FILE_BYTES; ValueError says why not.
+
+    Opened without blocking and checked with fstat before reading, so a FIFO cannot hang the
+    reader and a device such as /dev/zero (size 0 to stat) cannot fill memory; the limit is
+    also enforced while reading, for a file that grows.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode) \
+                else "a device or socket"
+            raise ValueError(f"is {kind}, not a regular file")
+        chunks, size = [], 0
+        while chunk := os.read(descriptor, 1 << 20):
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                raise ValueError(f"is more than {MAX_FILE_BYTES:,} bytes; a submission is at most {MAX_FILE_BYTES:,}")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
 def load_submission_file(path: str) -> tuple[Optional[Any], list[Problem]]:
     """Read and parse ``path``; returns (document or None, problems found while reading)."""
     try:
-        size = os.path.getsize(path)
+        data = _read_regular_file(path)
     except OSError as exc:
         return None, [Problem("$", "readable", f"cannot read the file: {exc.strerror or exc}")]
-    if size > MAX_FILE_BYTES:
-        return None, [Problem("$", "size", f"file is {size:,} bytes; a submission is at most {MAX_FILE_BYTES:,}")]
+    except ValueError as exc:
+        return None, [Problem("$", "size" if "bytes" in str(exc) else "readable", f"the file {exc}")]
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return None, [Problem("$", "encoding", f"not UTF-8 text (byte {exc.start})")]
-    except OSError as exc:
-        return None, [Problem("$", "readable", f"cannot read the file: {exc.strerror or exc}")]
     try:
-        return json.loads(text, parse_constant=_refuse_constant), []
+        document = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_object)
     except json.JSONDecodeError as exc:
         return None, [Problem("$", "json", f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]
     except (ValueError, RecursionError) as exc:
         return None, [Problem("$", "json", str(exc) if isinstance(exc, ValueError) else "nested too deeply")]
+    return document, _duplicate_keys(document)
 
 
 def check_file(path: str) -> tuple[Optional[Any], list[Problem]]:
-    """Read ``path`` and check it as a submission; returns (document or None, every problem found)."""
-    document, problems = load_submission_file(path)
-    return document, problems or submission_problems(document)
+    """Read ``path`` and check it as a submission; returns (document or None, every problem found).
+
+    Every input gets a verdict: should a check itself fail on a document nobody foresaw,
+    that is reported as a problem of this file, and the next file is still checked.
+    """
+    try:
+        document, problems = load_submission_file(path)
+        if document is None:
+            return None, problems
+        return document, problems + submission_problems(document)
+    except Exception as exc:  # a bug of the validator must not hide the other files' verdicts
+        return None, [Problem("$", "internal", f"the validator failed on this file ({type(exc).__name__}: "
+                                               f"{printable(str(exc))[:200]}); please report it")]
+
+
+def _line(path: str, problem: Problem) -> str:
+    """One printed line per problem: file, JSON path, rule, message; escaped, and cut where a value is huge."""
+    text = printable(f"{path}: {problem}")
+    return text if len(text) <= _LINE_CHARS else text[:_LINE_CHARS - 1] + "…"
 
 
 def _validate(paths: Sequence[str]) -> int:
@@ -67,11 +137,11 @@ def _validate(paths: Sequence[str]) -> int:
     for path in paths:
         _, problems = check_file(path)
         for problem in problems:
-            print(f"{path}: {problem}")
+            print(_line(path, problem))
         if problems:
             failed += 1
         else:
-            print(f"{path}: valid")
+            print(f"{printable(path)}: valid")
     if len(paths) > 1:
         print(f"{len(paths) - failed} of {len(paths)} files valid")
     return 1 if failed else 0
@@ -91,8 +161,8 @@ def _plot(path: str, folder: Optional[str]) -> int:
     document, problems = check_file(path)
     if problems:
         for problem in problems:
-            print(f"{path}: {problem}")
-        print(f"{path}: not plotted: the file is not a valid submission", file=sys.stderr)
+            print(_line(path, problem))
+        print(f"{printable(path)}: not plotted: the file is not a valid submission", file=sys.stderr)
         return 1
     if folder and not os.path.isdir(folder):
         print(f"tinytorch-olympics plot: {folder} is not a directory", file=sys.stderr)
@@ -177,26 +247,53 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number no smaller than ``minimum``, refused with a message that says so."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {printable(text)!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
+def _output_path(text: str) -> str:
+    """Where ``run`` writes, checked before anything is measured: a folder means results.json inside it."""
+    path = Path(text)
+    if path.is_dir():
+        path = path / "results.json"
+    folder = path.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder {printable(str(folder))} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write into the folder {printable(str(folder))}")
+    if path.exists() and not path.is_file():
+        raise argparse.ArgumentTypeError(f"{printable(str(path))} exists and is not a regular file")
+    return str(path)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    # Whatever a file name or a message holds, printing it must not fail on a narrow terminal encoding.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = argparse.ArgumentParser(prog="tinytorch-olympics", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="train, optimize, benchmark and write results.json")
-    run.add_argument("--output", "-o", default="results.json", help="where to write (default: results.json)")
-    run.add_argument("--runs", type=_positive_int, default=200, help="timed latency runs per model (default 200)")
-    run.add_argument("--warmup", type=int, default=20, help="untimed warmup runs (default 20)")
-    run.add_argument("--batch-size", type=_positive_int, default=64, help="throughput batch size (default 64)")
+    run.add_argument("--output", "-o", type=_output_path, default="results.json",
+                     help="file to write, or a folder to write results.json into (default: results.json)")
+    run.add_argument("--runs", type=_int_at_least(6), default=200,
+                     help="timed latency runs per model, at least 6: a 95%% interval of the median needs 6 (default 200)")
+    run.add_argument("--warmup", type=_int_at_least(0), default=20, help="untimed warmup runs (default 20)")
+    run.add_argument("--batch-size", type=_int_at_least(1), default=64, help="throughput batch size (default 64)")
     run.add_argument("--stack", default=DEFAULT_STACK,
                      help=f"optimizations in order, e.g. 'prune:0.4,quantize,fuse' or '' (default {DEFAULT_STACK})")
-    run.add_argument("--hidden-size", type=_positive_int, default=128)
-    run.add_argument("--epochs", type=_positive_int, default=30)
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--hidden-size", type=_int_at_least(1), default=128)
+    run.add_argument("--epochs", type=_int_at_least(1), default=30)
+    run.add_argument("--seed", type=_int_at_least(0), default=0)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     check = sub.add_parser("validate", help="check submissions; one line per problem")
     check.add_argument("files", nargs="+")
@@ -208,8 +305,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _validate(args.files)
     if args.command == "plot":
         return _plot(args.file, args.out)
-    if args.runs < 6:
-        parser.error("--runs must be at least 6 (a 95% confidence interval of the median needs 6 samples)")
     return _run(args)
 
 

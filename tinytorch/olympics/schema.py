@@ -13,18 +13,21 @@ import copy
 import functools
 import json
 import math
+import re
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from typing import Any, Iterator, Optional
 
 __all__ = ["SCHEMA_FILE", "SCHEMA_VERSION", "KNOWN_VERSIONS", "Problem", "SubmissionError",
-           "load_schema", "json_path", "semantic_problems", "submission_problems"]
+           "load_schema", "json_path", "printable", "semantic_problems", "submission_problems"]
 
 SCHEMA_FILE = "submission.schema.json"
 SCHEMA_VERSION = "1.0.0"
 KNOWN_VERSIONS = (SCHEMA_VERSION,)
 _REL = 1e-6   # relative tolerance for values derived from other values (JSON round trip safe)
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -58,11 +61,29 @@ def load_schema() -> dict[str, Any]:
     return copy.deepcopy(json.loads(_schema_text()))
 
 
+def printable(text: str) -> str:
+    """``text`` safe to print on one line of any terminal: every character Python does not call printable
+    (control characters and line breaks, format characters such as bidi overrides, lone surrogates
+    from a file name that is not UTF-8, unassigned code points) becomes a visible escape."""
+    return "".join(char if char.isprintable() or char == " " else
+                   f"\\x{ord(char):02x}" if ord(char) < 0x100 else
+                   f"\\u{ord(char):04x}" if ord(char) < 0x10000 else f"\\U{ord(char):08x}" for char in str(text))
+
+
 def json_path(parts: Any) -> str:
-    """``['baseline', 'metrics', 'accuracy']`` → ``$.baseline.metrics.accuracy``; list indices as ``[i]``."""
+    """``['baseline', 'metrics', 'accuracy']`` → ``$.baseline.metrics.accuracy``; list indices as ``[i]``.
+
+    A key that is not a plain name is written in brackets and quotes, escaped, so that no
+    key can make a path span lines or look like another path: ``$['a.b']``, ``$['x\\n']``.
+    """
     out = "$"
     for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(str(part)):
+            out += f".{part}"
+        else:
+            out += "['" + printable(str(part)).replace("'", "\\'") + "']"
     return out
 
 
@@ -70,7 +91,11 @@ def _number(value: Any) -> Optional[float]:
     """``value`` as a finite float, or None if it is not a real JSON number."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the float range (JSON integers have no size limit)
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _get(doc: Any, *keys: Any) -> Any:
@@ -224,8 +249,8 @@ def _structure_validator() -> Any:
     return jsonschema.Draft202012Validator(load_schema())
 
 
-def _non_finite(document: Any) -> Iterator[Problem]:
-    """Every NaN or infinity in ``document``, in document order.
+def _unrepresentable(document: Any) -> Iterator[Problem]:
+    """Every NaN, infinity or integer too large for a float in ``document``, in document order.
 
     Walked with an explicit stack, so that a deeply nested document cannot exhaust
     Python's recursion limit.
@@ -235,6 +260,9 @@ def _non_finite(document: Any) -> Iterator[Problem]:
         value, path = pending.pop()
         if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
             yield Problem(json_path(path), "finite", f"{value} is not allowed: JSON has no NaN or Infinity")
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max:
+            yield Problem(json_path(path), "range", f"an integer of {len(str(abs(value)))} digits is beyond the "
+                          "range of a double (about 1.8e308); no measurement is that large")
         members = list(value.items()) if isinstance(value, dict) else \
             list(enumerate(value)) if isinstance(value, list) else []
         pending.extend((member, [*path, key]) for key, member in reversed(members))
@@ -256,4 +284,4 @@ def submission_problems(document: Any) -> list[Problem]:
                         f"this validator knows {', '.join(KNOWN_VERSIONS)}")]
     found = [Problem(json_path(error.absolute_path), error.validator, error.message)
              for error in _structure_validator().iter_errors(document)]
-    return found + list(_non_finite(document)) + semantic_problems(document)
+    return found + list(_unrepresentable(document)) + semantic_problems(document)

@@ -165,10 +165,10 @@ def _plot(path: str, folder: Optional[str]) -> int:
         print(f"{printable(path)}: not plotted: the file is not a valid submission", file=sys.stderr)
         return 1
     if folder and not os.path.isdir(folder):
-        print(f"tinytorch-olympics plot: {folder} is not a directory", file=sys.stderr)
+        print(f"tinytorch-olympics plot: {printable(folder)} is not a directory", file=sys.stderr)
         return 2
     for written in _write_plots(document, path, folder):
-        print(f"wrote {written}")
+        print(f"wrote {printable(written)}")
     return 0
 
 

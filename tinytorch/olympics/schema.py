@@ -113,6 +113,17 @@ def _close(a: float, b: float, rel: float = _REL, abs_: float = 1e-12) -> bool:
     return abs(a - b) <= max(rel * max(abs(a), abs(b)), abs_)
 
 
+def _whole(value: Any) -> Optional[int]:
+    """A count however JSON spells it (``50`` or ``50.0``, as the schema's "integer" allows); else None."""
+    number = _number(value)
+    return int(number) if number is not None and number.is_integer() else None
+
+
+def _at_most(a: float, b: float) -> bool:
+    """a <= b up to floating-point rounding: relative, with an absolute floor for statistics that can be 0."""
+    return a <= b or _close(a, b, rel=1e-9)
+
+
 def _report_problems(name: str, report: Any) -> Iterator[Problem]:
     m = _get(report, "metrics")
     lat = _get(m, "latency")
@@ -122,16 +133,20 @@ def _report_problems(name: str, report: Any) -> Iterator[Problem]:
              ("max", _number(_get(lat, "max")))]
     known = [(k, v) for k, v in order if v is not None]
     for (k1, v1), (k2, v2) in zip(known, known[1:]):
-        if v1 > v2 * (1 + 1e-12):
+        if not _at_most(v1, v2):
             yield Problem(json_path(base + ["latency", k1]), "percentile-order",
                           f"latency {k1} ({v1:g} ms) exceeds {k2} ({v2:g} ms); "
                           "expected min <= median <= p90 <= p99 <= max")
     samples = _get(lat, "samples_ms")
+    n_lat = _whole(_get(lat, "n"))
+    if isinstance(samples, list) and n_lat is not None and len(samples) != n_lat:
+        yield Problem(json_path(base + ["latency", "samples_ms"]), "samples-consistent",
+                      f"{len(samples)} samples listed but latency.n is {n_lat}")
+    outliers = _whole(_get(lat, "outliers"))
+    if outliers is not None and n_lat is not None and outliers > n_lat:
+        yield Problem(json_path(base + ["latency", "outliers"]), "outliers-count",
+                      f"{outliers} outliers among {n_lat} samples")
     if isinstance(samples, list) and samples and all(_number(v) is not None for v in samples):
-        n_lat = _get(lat, "n")
-        if isinstance(n_lat, int) and len(samples) != n_lat:
-            yield Problem(json_path(base + ["latency", "samples_ms"]), "samples-consistent",
-                          f"{len(samples)} samples listed but latency.n is {n_lat}")
         for key, value in (("min", min(samples)), ("max", max(samples))):
             stated = _number(_get(lat, key))
             if stated is not None and not _close(stated, value):
@@ -139,7 +154,7 @@ def _report_problems(name: str, report: Any) -> Iterator[Problem]:
                               f"latency.{key} is {stated:g} but the listed samples give {value:g}")
     mean = _number(_get(m, "latency_ms_mean"))
     lo_, hi_ = _number(_get(lat, "min")), _number(_get(lat, "max"))
-    if mean is not None and lo_ is not None and hi_ is not None and not lo_ <= mean <= hi_ * (1 + 1e-12):
+    if mean is not None and lo_ is not None and hi_ is not None and not (_at_most(lo_, mean) and _at_most(mean, hi_)):
         yield Problem(json_path(base + ["latency_ms_mean"]), "mean-within-range",
                       f"mean latency {mean:g} ms lies outside [min, max] = [{lo_:g}, {hi_:g}] ms")
     for ci_key, stat_key, stat in (("mean_ci", "latency_ms_mean", mean),
@@ -147,6 +162,12 @@ def _report_problems(name: str, report: Any) -> Iterator[Problem]:
         yield from _interval_problems(base + ["latency", ci_key], _get(lat, ci_key), stat, stat_key)
     acc = _number(_get(m, "accuracy"))
     aci = _get(m, "accuracy_ci")
+    n_scored = _whole(_get(aci, "n_samples"))
+    if acc is not None and n_scored and abs(round(acc * n_scored) / n_scored - acc) > 1e-9:
+        nearest = round(acc * n_scored)
+        yield Problem(json_path(base + ["accuracy"]), "accuracy-count",
+                      f"accuracy {acc:g} is no whole number of correct answers out of {n_scored} "
+                      f"(the nearest is {nearest}/{n_scored} = {nearest / n_scored:g})")
     yield from _interval_problems(base + ["accuracy_ci"], [_get(aci, "low"), _get(aci, "high")], acc, "accuracy")
     size_mb, size_b = _number(_get(m, "model_size_mb")), _number(_get(m, "model_size_bytes"))
     if size_mb is not None and size_b is not None and not _close(size_mb, size_b / 1e6):
@@ -158,21 +179,21 @@ def _report_problems(name: str, report: Any) -> Iterator[Problem]:
         yield Problem(json_path(base + ["throughput_samples_per_sec"]), "throughput-consistent",
                       f"throughput_samples_per_sec ({tput:g}) differs from throughput.samples_per_sec ({tput_detail:g})")
     config = _get(report, "benchmark_config")
-    measured, configured = _get(m, "throughput", "batch_size"), _get(config, "throughput_batch_size")
-    if isinstance(measured, int) and isinstance(configured, int) and measured != configured:
+    measured, configured = _whole(_get(m, "throughput", "batch_size")), _whole(_get(config, "throughput_batch_size"))
+    if measured is not None and configured is not None and measured != configured:
         yield Problem(json_path(base + ["throughput", "batch_size"]), "config-consistent",
                       f"throughput measured at batch {measured} but benchmark_config.throughput_batch_size "
                       f"says {configured}")
-    n, runs = _get(lat, "n"), _get(config, "num_runs")
-    if isinstance(n, int) and isinstance(runs, int) and n < runs:
+    n, runs = n_lat, _whole(_get(config, "num_runs"))
+    if n is not None and runs is not None and n < runs:
         yield Problem(json_path(base + ["latency", "n"]), "config-consistent",
                       f"{n} latency samples but benchmark_config.num_runs is {runs}")
-    warm, cfg_warm = _get(lat, "warmup_runs"), _get(config, "warmup_runs")
-    if isinstance(warm, int) and isinstance(cfg_warm, int) and warm != cfg_warm:
+    warm, cfg_warm = _whole(_get(lat, "warmup_runs")), _whole(_get(config, "warmup_runs"))
+    if warm is not None and cfg_warm is not None and warm != cfg_warm:
         yield Problem(json_path(base + ["latency", "warmup_runs"]), "config-consistent",
                       f"latency.warmup_runs is {warm} but benchmark_config.warmup_runs is {cfg_warm}")
-    n_acc, n_data = _get(aci, "n_samples"), _get(config, "dataset", "n_samples")
-    if isinstance(n_acc, int) and isinstance(n_data, int) and n_acc != n_data:
+    n_acc, n_data = n_scored, _whole(_get(config, "dataset", "n_samples"))
+    if n_acc is not None and n_data is not None and n_acc != n_data:
         yield Problem(json_path(base + ["accuracy_ci", "n_samples"]), "config-consistent",
                       f"accuracy measured on {n_acc} samples but the dataset has {n_data}")
     yield from _timestamp_problems([name, "timestamp"], _get(report, "timestamp"))
@@ -182,9 +203,9 @@ def _interval_problems(path: list, interval: Any, stat: Optional[float], stat_na
     lo, hi = _number(_get(interval, 0)), _number(_get(interval, 1))
     if lo is None or hi is None:
         return
-    if lo > hi:
+    if not _at_most(lo, hi):
         yield Problem(json_path(path), "interval-order", f"interval [{lo:g}, {hi:g}] has low > high")
-    elif stat is not None and not (lo - 1e-12 * abs(lo) <= stat <= hi + 1e-12 * abs(hi)):
+    elif stat is not None and not (_at_most(lo, stat) and _at_most(stat, hi)):
         yield Problem(json_path(path), "interval-brackets",
                       f"interval [{lo:g}, {hi:g}] does not contain its {stat_name} ({stat:g})")
 
@@ -228,25 +249,42 @@ def semantic_problems(submission: Any) -> list[Problem]:
             if x is None or y is None or claimed is None or (key != "accuracy_delta" and y == 0):
                 continue
             want = combine(x, y)
+            if not math.isfinite(want):
+                problems.append(Problem(json_path(["improvements", key]), "improvements-agree",
+                                        f"{key} cannot be checked: {formula} overflows ({x:g} and {y:g})"))
+                continue
             if not _close(claimed, want, abs_=1e-9):
                 hint = " (inverted?)" if key != "accuracy_delta" and _close(claimed * want, 1.0, rel=1e-3) else ""
                 problems.append(Problem(json_path(["improvements", key]), "improvements-agree",
                                         f"{key} is {claimed:g} but {formula} = {want:g}{hint}"))
         bd, od = _get(submission, "baseline", "benchmark_config", "dataset"), \
             _get(submission, "optimized", "benchmark_config", "dataset")
-        if isinstance(bd, dict) and isinstance(od, dict) and (bd.get("sha256"), bd.get("n_samples")) != (
-                od.get("sha256"), od.get("n_samples")):
+        if isinstance(bd, dict) and isinstance(od, dict) and (bd.get("name"), bd.get("sha256"), _whole(bd.get("n_samples"))) != (
+                od.get("name"), od.get("sha256"), _whole(od.get("n_samples"))):
             problems.append(Problem(json_path(["optimized", "benchmark_config", "dataset"]), "same-dataset",
                                     "baseline and optimized were measured on different data; "
                                     "a comparison needs the same dataset (name, size and sha256)"))
     return problems
 
 
+def _whole_string_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    """JSON Schema's ``pattern`` with ECMA-262's ``$``: the end of the string, not before a final newline
+    (where Python's ``$`` also matches, so ``"<64 hex digits>\\n"`` would pass ``^[0-9a-f]{64}$``)."""
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "string"):
+        return
+    strict = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
+    if not re.search(strict, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 @functools.lru_cache(maxsize=1)
 def _structure_validator() -> Any:
     import jsonschema  # loaded on first validation: importing it costs more than the rest of this module
 
-    return jsonschema.Draft202012Validator(load_schema())
+    strict = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _whole_string_pattern})
+    return strict(load_schema())
 
 
 def _unrepresentable(document: Any) -> Iterator[Problem]:

@@ -154,9 +154,13 @@ def test_gc_is_off_while_timing_and_restored_even_after_an_error():
 
 
 @pytest.mark.parametrize("kwargs, fragment", [
-    ({"runs": 0}, "runs must be a positive integer; got 0"),
-    ({"warmup_runs": -1}, "warmup_runs must be a non-negative integer; got -1"),
-    ({"min_time_s": -1.0}, "min_time_s must be non-negative"),
+    ({"runs": 0}, "runs must be an integer of at least 1; got 0"),
+    ({"runs": True}, "runs must be an integer of at least 1; got True"),
+    ({"runs": 2.0}, "runs must be an integer of at least 1; got 2.0"),
+    ({"warmup_runs": -1}, "warmup_runs must be an integer of at least 0; got -1"),
+    ({"min_time_s": -1.0}, "min_time_s must be a finite, non-negative number of seconds"),
+    ({"min_time_s": float("inf")}, "min_time_s must be a finite, non-negative number of seconds; got inf"),
+    ({"min_time_s": float("nan")}, "min_time_s must be a finite, non-negative number of seconds; got nan"),
 ])
 def test_bad_benchmark_arguments_are_named(kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
@@ -167,3 +171,26 @@ def test_bad_benchmark_arguments_are_named(kwargs, fragment):
 
 def test_module_constants_are_what_the_docs_say():
     assert benchmarking.PERCENTILE_METHOD == "linear" and benchmarking.CONFIDENCE == 0.95
+
+
+def test_numpy_integers_are_counts_too():
+    result = Benchmark(lambda: None, runs=np.int64(10), warmup_runs=np.int32(1)).run()
+    assert result.n == 10 and result.warmup_runs == 1 and type(result.warmup_runs) is int
+
+
+@pytest.mark.parametrize("samples, fragment", [
+    (["1.0", "2.0"], "sample 0 is '1.0'"),
+    ([1.0, True], "sample 1 is True"),
+    (np.array([True, False]), "an array of bool"),
+    ("123", "sequence of numbers"),
+])
+def test_result_refuses_samples_that_are_not_numbers(samples, fragment):
+    with pytest.raises(TypeError, match=fragment):
+        BenchmarkResult(samples)
+
+
+def test_result_refuses_a_negative_warmup_and_samples_whose_mean_overflows():
+    with pytest.raises(ValueError, match="warmup_runs must be an integer of at least 0; got -1"):
+        BenchmarkResult([1.0, 2.0], warmup_runs=-1)
+    with pytest.raises(ValueError, match="too large to summarize in float64"):
+        BenchmarkResult([1e308, 1e308])

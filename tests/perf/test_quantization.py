@@ -87,3 +87,17 @@ def test_bad_input_to_quantize_model_is_named():
         quantize_model(Sequential(Linear(64, 2)), calibration_data=np.ones(64))
     with pytest.raises(TypeError, match="tinytorch Module; got ndarray"):
         quantize_model(np.ones(3))
+
+
+def test_a_weight_that_is_not_finite_is_refused_not_stored_as_zero():
+    weight = np.ones((4, 3), dtype=np.float32)
+    weight[2, 1] = np.nan
+    with pytest.raises(ValueError, match=r"weight \[2, 1\] is nan: only finite weights can be quantized"):
+        quantize_weights(weight)
+
+
+def test_a_bias_beyond_float16_range_is_refused_not_stored_as_inf():
+    layer = Linear(4, 3, rng=np.random.default_rng(0))
+    layer.bias.data[1] = 1e5
+    with pytest.raises(ValueError, match=r"bias \[1\] is 100000: float16 storage holds finite values up to ±65,504"):
+        QuantizedLinear(layer)

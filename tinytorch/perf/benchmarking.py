@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import math
+import numbers
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,7 +62,27 @@ def precise_timer() -> Iterator[Timing]:
         timing.elapsed_ns = time.perf_counter_ns() - start
 
 
+def _count(value: Any, name: str, minimum: int) -> int:
+    """``value`` as an int if it is a whole number (Python's or numpy's, never a bool) of at least ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer of at least {minimum}; got {value!r}")
+    return int(value)
+
+
 def _samples_array(samples_ms: Sequence[float]) -> np.ndarray:
+    values = samples_ms if isinstance(samples_ms, np.ndarray) else list(samples_ms) \
+        if isinstance(samples_ms, (list, tuple)) else None
+    if values is None:
+        raise TypeError("samples must be a sequence of numbers (milliseconds)")
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind not in "iuf":
+            raise TypeError(f"samples must be a sequence of numbers (milliseconds); got an array of {values.dtype}")
+    else:
+        for index, value in enumerate(values):
+            if isinstance(value, (list, tuple)):
+                continue  # a nested sequence: reported below as a shape error
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+                raise TypeError(f"samples must be a sequence of numbers (milliseconds); sample {index} is {value!r}")
     try:
         data = np.asarray(samples_ms, dtype=np.float64)
     except (TypeError, ValueError):
@@ -90,15 +111,16 @@ class BenchmarkResult:
         data = _samples_array(samples_ms)
         self.samples_ms = data
         self.name = name
-        self.warmup_runs = int(warmup_runs)
+        self.warmup_runs = _count(warmup_runs, "warmup_runs", 0)
         self.metadata = dict(metadata or {})
         n = data.size
         if require_intervals and n < 6:
             median_ci_ranks(n)  # raises with the minimum n in its message
         self.n = n
-        self.mean = float(data.mean())
-        self.std = float(data.std(ddof=1)) if n > 1 else 0.0
-        q = np.percentile(data, [25, 50, 90, 95, 99, 75], method=PERCENTILE_METHOD)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below, not warned about
+            self.mean = float(data.mean())
+            self.std = float(data.std(ddof=1)) if n > 1 else 0.0
+            q = np.percentile(data, [25, 50, 90, 95, 99, 75], method=PERCENTILE_METHOD)
         self.q1, self.median, self.p90, self.p95, self.p99, self.q3 = (float(v) for v in q)
         self.min = float(data.min())
         self.max = float(data.max())
@@ -117,6 +139,9 @@ class BenchmarkResult:
             ordered = np.sort(data)
             self.median_ci = (float(ordered[lo - 1]), float(ordered[hi - 1]))
             self.median_ci_coverage = coverage
+        if not all(math.isfinite(v) for v in (self.mean, self.std, self.iqr)):
+            raise ValueError(f"samples up to {self.max:g} ms are too large to summarize in float64 "
+                             "(their mean or spread overflows)")
         self.stable, self.stability_reason = self._judge_stability()
 
     def _judge_stability(self) -> tuple[bool, str]:
@@ -188,12 +213,11 @@ class Benchmark:
                  min_time_s: float = 0.0, name: str = "benchmark", gc_disabled: bool = True) -> None:
         if not callable(fn):
             raise TypeError(f"Benchmark needs a callable; got {type(fn).__name__}")
-        if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
-            raise ValueError(f"runs must be a positive integer; got {runs!r}")
-        if isinstance(warmup_runs, bool) or not isinstance(warmup_runs, int) or warmup_runs < 0:
-            raise ValueError(f"warmup_runs must be a non-negative integer; got {warmup_runs!r}")
-        if not min_time_s >= 0:
-            raise ValueError(f"min_time_s must be non-negative; got {min_time_s!r}")
+        runs = _count(runs, "runs", 1)
+        warmup_runs = _count(warmup_runs, "warmup_runs", 0)
+        if isinstance(min_time_s, (bool, np.bool_)) or not isinstance(min_time_s, numbers.Real) \
+                or not math.isfinite(min_time_s) or min_time_s < 0:
+            raise ValueError(f"min_time_s must be a finite, non-negative number of seconds; got {min_time_s!r}")
         self.fn = fn
         self.runs = runs
         self.warmup_runs = warmup_runs

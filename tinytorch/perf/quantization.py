@@ -50,6 +50,9 @@ def quantize_weights(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     w = np.asarray(weight, dtype=np.float32)
     if w.ndim != 2:
         raise ValueError(f"quantize_weights expects an (in, out) matrix; got shape {w.shape}")
+    if not np.all(np.isfinite(w)):
+        row, column = (int(i) for i in np.argwhere(~np.isfinite(w))[0])
+        raise ValueError(f"weight [{row}, {column}] is {w[row, column]}: only finite weights can be quantized")
     peak = np.abs(w).max(axis=0)
     raw = peak / INT8_MAX
     f16 = np.finfo(np.float16)
@@ -86,7 +89,13 @@ class QuantizedLinear(Module):
         self.register_buffer("weight_q", q, parameter=True)
         self.register_buffer("scale", scale)
         if linear.bias is not None:
-            self.register_buffer("bias", linear.bias.data.astype(np.float16), parameter=True)
+            bias = np.asarray(linear.bias.data, dtype=np.float32)
+            outside = ~np.isfinite(bias) | (np.abs(bias) > np.finfo(np.float16).max)
+            if np.any(outside):
+                index = int(np.flatnonzero(outside)[0])
+                raise ValueError(f"bias [{index}] is {bias[index]:g}: float16 storage holds finite values up to "
+                                 f"±{float(np.finfo(np.float16).max):,.0f}")
+            self.register_buffer("bias", bias.astype(np.float16), parameter=True)
         else:
             self.bias = None
         if input_scale is not None:

@@ -73,3 +73,17 @@ def test_cells_without_hidden_tests_are_left_as_they_were():
                                            traceback=["----> 3 f()", "----> 2 return 1 / 0", "ZeroDivisionError"])]
     before = nbformat.from_dict(dict(cell))
     assert scrub(cell).cells[0] == before
+
+
+def test_leaking_files_are_removed_even_when_the_notebook_cannot_be_read(tmp_path):
+    from tinytorch.instructor.feedback import remove_leaking_files
+
+    notebook = tmp_path / "autograded" / "alice" / "capstone" / "capstone.ipynb"
+    notebook.parent.mkdir(parents=True)
+    notebook.write_text("{ not a notebook")
+    feedback = tmp_path / "feedback" / "alice" / "capstone"
+    feedback.mkdir(parents=True)
+    (feedback / "stolen.html").write_text(f"<pre>{CHECK_LINE}</pre>")
+    (feedback / "capstone.html").write_text("<p>your score</p>")
+    remove_leaking_files(notebooks=[str(notebook)], assignment="capstone", student="alice")
+    assert sorted(p.name for p in feedback.iterdir()) == ["capstone.html"]

@@ -152,3 +152,9 @@ def test_any_added_key_gets_one_escaped_line_per_problem_and_the_api_agrees(tmp_
     assert (code == 0) == api_valid
     assert lines and all(line.startswith(f"{path}: ") for line in lines)
     assert all(ch.isprintable() or ch == " " for line in lines for ch in line), "an unprintable character was printed"
+
+
+def test_a_name_no_file_can_have_gets_a_verdict():
+    document, problems = load_submission_file("results\0.json")
+    assert document is None and [p.rule for p in problems] == ["readable"]
+    assert "embedded null byte" in problems[0].message

@@ -241,7 +241,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     print(f"wrote the student edition to {edition.path}: {edition.files} files, {edition.size_bytes:,} bytes; "
           "no solution or hidden-test line found in it")
-    print(f"Binder: {links(args.repo, args.branch, args.hub)['BINDER_URL']}")
+    found = links(args.repo, args.branch, args.hub)
+    print(f"Binder: {found['BINDER_URL']}\nnbgitpuller: {found['NBGITPULLER_URL']}")
     return 0
 
 

@@ -64,8 +64,16 @@ def _duplicate_keys(document: Any) -> list[Problem]:
     return problems
 
 
+class _Refused(Exception):
+    """A file that is not read at all: ``problem`` says why."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.problem = Problem("$", rule, message)
+
+
 def _read_regular_file(path: str) -> bytes:
-    """The bytes of ``path`` if it is a regular file of at most MAX_FILE_BYTES; ValueError says why not.
+    """The bytes of ``path`` if it is a regular file of at most MAX_FILE_BYTES; _Refused says why not.
 
     Opened without blocking and checked with fstat before reading, so a FIFO cannot hang the
     reader and a device such as /dev/zero (size 0 to stat) cannot fill memory; the limit is
@@ -77,12 +85,13 @@ def _read_regular_file(path: str) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode) \
                 else "a device or socket"
-            raise ValueError(f"is {kind}, not a regular file")
+            raise _Refused("readable", f"the file is {kind}, not a regular file")
         chunks, size = [], 0
         while chunk := os.read(descriptor, 1 << 20):
             size += len(chunk)
             if size > MAX_FILE_BYTES:
-                raise ValueError(f"is more than {MAX_FILE_BYTES:,} bytes; a submission is at most {MAX_FILE_BYTES:,}")
+                raise _Refused("size", f"the file is more than {MAX_FILE_BYTES:,} bytes; "
+                                       f"a submission is at most {MAX_FILE_BYTES:,}")
             chunks.append(chunk)
         return b"".join(chunks)
     finally:
@@ -93,10 +102,10 @@ def load_submission_file(path: str) -> tuple[Optional[Any], list[Problem]]:
     """Read and parse ``path``; returns (document or None, problems found while reading)."""
     try:
         data = _read_regular_file(path)
-    except OSError as exc:
-        return None, [Problem("$", "readable", f"cannot read the file: {exc.strerror or exc}")]
-    except ValueError as exc:
-        return None, [Problem("$", "size" if "bytes" in str(exc) else "readable", f"the file {exc}")]
+    except _Refused as refused:
+        return None, [refused.problem]
+    except (OSError, ValueError) as exc:  # ValueError: a name no file can have (an embedded NUL)
+        return None, [Problem("$", "readable", f"cannot read the file: {getattr(exc, 'strerror', None) or exc}")]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -22,6 +22,8 @@ REPO = "tinytorch-course/capstone-2026"
 settings.register_profile(
     "default", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow]
 )
+# A long run of every property, for a change to the validator: pytest --hypothesis-profile=thorough
+settings.register_profile("thorough", parent=settings.get_profile("default"), max_examples=2000)
 settings.load_profile("default")
 
 

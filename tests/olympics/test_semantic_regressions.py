@@ -10,14 +10,15 @@ from __future__ import annotations
 import copy
 import json
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinytorch.olympics.schema import submission_problems
+from tinytorch.olympics.schema import json_path, submission_problems
 from tinytorch.perf.benchmarking import BenchmarkResult
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, with_samples
 
 VALID = json.loads((EXAMPLES / "valid" / "optimized.json").read_text())
 
@@ -101,21 +102,6 @@ def test_a_zero_accuracy_with_a_wilson_low_bound_of_rounding_size_is_accepted():
     assert not {r for r in rules(changed(zero)) if r[1] == "interval-brackets"}
 
 
-def with_samples(doc: dict, samples: list[float]) -> dict:
-    """``doc`` with its baseline latency statistics computed by the project's own BenchmarkResult."""
-    doc = copy.deepcopy(doc)
-    stats = BenchmarkResult(samples, warmup_runs=doc["baseline"]["metrics"]["latency"]["warmup_runs"]).to_dict()
-    metrics = doc["baseline"]["metrics"]
-    metrics["latency_ms_mean"], metrics["latency_ms_std"] = stats["mean"], stats["std"]
-    for key in ("n", "median", "p90", "p99", "min", "max", "mean_ci", "median_ci", "outliers", "stable",
-                "stability_reason"):
-        metrics["latency"][key] = stats[key]
-    metrics["latency"]["samples_ms"] = list(samples)
-    doc["baseline"]["benchmark_config"]["num_runs"] = len(samples)
-    doc["improvements"]["speedup"] = stats["mean"] / doc["optimized"]["metrics"]["latency_ms_mean"]
-    return doc
-
-
 _positive = st.floats(min_value=1e-6, max_value=1e4, allow_nan=False, allow_infinity=False)
 
 
@@ -128,3 +114,118 @@ def test_every_document_benchmark_result_produces_validates(samples):
 def test_constant_samples_whose_float_mean_is_off_by_rounding_validate():
     assert sum([1.1] * 7) / 7 != 1.1  # the reproducer: 1.0999999999999999
     assert rules(with_samples(VALID, [1.1] * 7)) == set()
+
+
+def test_a_misspelt_key_is_refused_with_the_field_it_meant():
+    def typo(doc):
+        lat = doc["baseline"]["metrics"]["latency"]
+        lat["samples_MS"] = lat.pop("samples_ms")
+    found = {p.path: p for p in submission_problems(changed(typo))}
+    problem = found["$.baseline.metrics.latency.samples_MS"]
+    assert problem.rule == "unknown-key" and "did you mean 'samples_ms'?" in problem.message
+
+
+@pytest.mark.parametrize("where", [("system_info",), ("system_info", "blas"), ("baseline",), ("optimized",),
+                                   ("baseline", "benchmark_config"), ("baseline", "benchmark_config", "dataset"),
+                                   ("optimized", "metrics"), ("optimized", "metrics", "accuracy_ci"),
+                                   ("optimized", "metrics", "throughput"), ("improvements",)])
+def test_every_object_refuses_a_key_it_does_not_define(where):
+    def add(doc):
+        target = doc
+        for key in where:
+            target = target[key]
+        target["extra"] = 1
+    assert (json_path([*where, "extra"]), "unknown-key") in rules(changed(add))
+
+
+def test_techniques_applied_belongs_to_the_optimized_report_only():
+    doc = changed(lambda d: d["baseline"].__setitem__("techniques_applied", ["quantize"]))
+    assert ("$.baseline.techniques_applied", "unknown-key") in rules(doc)
+
+
+def _latency(doc: dict) -> dict:
+    return doc["baseline"]["metrics"]["latency"]
+
+
+# Each statistic the report derives from its samples, written wrongly in a way a harness could get wrong.
+_DERIVED_MISTAKES = {
+    "latency_ms_mean": lambda d: d["baseline"]["metrics"].__setitem__(
+        "latency_ms_mean", float(np.mean(_latency(d)["samples_ms"][1:]))),            # first sample dropped
+    "latency_ms_std": lambda d: d["baseline"]["metrics"].__setitem__(
+        "latency_ms_std", float(np.var(_latency(d)["samples_ms"], ddof=1))),          # a variance
+    "latency.median": lambda d: _latency(d).__setitem__("median", float(np.mean(_latency(d)["samples_ms"]))),
+    "latency.p90": lambda d: _latency(d).__setitem__(
+        "p90", float(np.percentile(_latency(d)["samples_ms"], 95))),
+    "latency.p99": lambda d: _latency(d).__setitem__(
+        "p99", float(np.percentile(_latency(d)["samples_ms"], 99, method="lower"))),
+    "latency.outliers": lambda d: _latency(d).__setitem__("outliers", _latency(d)["outliers"] + 1),
+    "latency.mean_ci": lambda d: _latency(d).__setitem__(
+        "mean_ci", [v * 1.5 for v in _latency(d)["mean_ci"]]),
+    "latency.median_ci": lambda d: _latency(d).__setitem__(
+        "median_ci", sorted(_latency(d)["samples_ms"])[20:22]),
+}
+
+
+@pytest.mark.parametrize("stat", sorted(_DERIVED_MISTAKES))
+def test_a_statistic_that_does_not_follow_from_the_listed_samples_is_refused(stat):
+    doc = changed(_DERIVED_MISTAKES[stat])
+    assert (f"$.baseline.metrics.{stat}", "samples-consistent") in rules(doc)
+
+
+@pytest.mark.parametrize("stat", sorted(_DERIVED_MISTAKES))
+def test_without_samples_the_same_statistic_is_only_held_to_the_other_rules(stat):
+    doc = changed(_DERIVED_MISTAKES[stat])
+    del _latency(doc)["samples_ms"]
+    assert not {rule for path, rule in rules(doc) if rule == "samples-consistent"}
+
+
+def _latency_by(method_text: str, numpy_method: str, samples: list[float]) -> dict:
+    doc = with_samples(VALID, samples)
+    lat = _latency(doc)
+    lat["percentile_method"] = method_text
+    q1, lat["median"], lat["p90"], lat["p99"], q3 = (float(v) for v in np.percentile(
+        samples, [25, 50, 90, 99, 75], method=numpy_method))
+    data = np.array(samples)
+    lat["outliers"] = int(np.count_nonzero((data < q1 - 1.5 * (q3 - q1)) | (data > q3 + 1.5 * (q3 - q1))))
+    return doc
+
+
+_SKEWED = [1.0, 1.2, 1.1, 1.3, 5.0, 1.05, 1.15, 1.25, 2.0, 1.4, 3.0]
+
+
+@pytest.mark.parametrize("text, method", [("numpy.percentile method='weibull'", "weibull"), ("hazen", "hazen"),
+                                          ("Hyndman-Fan type 1", "inverted_cdf"), ("R type 8", "median_unbiased")])
+def test_percentiles_follow_the_method_the_report_names(text, method):
+    assert rules(_latency_by(text, method, _SKEWED)) == set()
+    other = _latency_by(text, "linear", _SKEWED)
+    flagged = {path.rsplit(".", 1)[1] for path, rule in rules(other) if rule == "samples-consistent"}
+    assert flagged & {"median", "p90", "p99"}, f"percentiles by 'linear' must not pass as {method!r}"
+
+
+def test_a_method_named_in_other_words_is_held_to_what_any_hyndman_fan_method_gives():
+    for method in ("inverted_cdf", "linear", "normal_unbiased", "interpolated_inverted_cdf"):
+        assert rules(_latency_by("the spreadsheet's PERCENTILE function", method, _SKEWED)) == set(), method
+    doc = _latency_by("the spreadsheet's PERCENTILE function", "linear", _SKEWED)
+    _latency(doc)["p90"] = 4.9   # between samples, but no Hyndman-Fan method puts p90 there
+    assert ("$.baseline.metrics.latency.p90", "samples-consistent") in rules(doc)
+
+
+_any_sample = st.one_of(st.just(0.0), st.floats(min_value=0.0, max_value=1e300, allow_nan=False),
+                        st.floats(min_value=0.0, max_value=1e-300))
+
+
+@given(st.one_of(st.lists(_any_sample, min_size=6, max_size=40),
+                 st.builds(lambda v, n: [v] * n, _any_sample, st.integers(6, 40))))
+def test_every_document_benchmark_result_produces_for_any_samples_validates(samples):
+    """Zero, constant, subnormal and near-overflow samples included; a set BenchmarkResult refuses makes no document."""
+    try:
+        doc = with_samples(VALID, samples)
+    except ValueError as refused:
+        assert "too large to summarize" in str(refused)
+        return
+    problems = [(p.path, p.rule) for p in submission_problems(doc) if not p.path.startswith("$.improvements")]
+    if doc["baseline"]["metrics"]["latency_ms_mean"] == 0:   # a mean of 0 ms (or below the float range) is no
+        # measurement: the schema's one objection
+        assert problems == [("$.baseline.metrics.latency_ms_mean", "exclusiveMinimum")], samples
+    else:
+        assert problems == [], samples

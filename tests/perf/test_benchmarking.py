@@ -189,8 +189,17 @@ def test_result_refuses_samples_that_are_not_numbers(samples, fragment):
         BenchmarkResult(samples)
 
 
-def test_result_refuses_a_negative_warmup_and_samples_whose_mean_overflows():
+def test_result_refuses_a_negative_warmup():
     with pytest.raises(ValueError, match="warmup_runs must be an integer of at least 0; got -1"):
         BenchmarkResult([1.0, 2.0], warmup_runs=-1)
+
+
+def test_samples_near_the_top_of_the_float_range_are_summarized_or_refused_never_inf():
+    huge = BenchmarkResult([1e308] * 7).to_dict()
+    assert huge["mean"] == 1e308 and huge["std"] == 0.0 and huge["mean_ci"] == [1e308, 1e308]
+    json.dumps(huge, allow_nan=False)  # no inf anywhere
+    spread = BenchmarkResult([1e307, 1.5e308, 1e308, 1.2e308, 1.1e308, 1.3e308])
+    assert spread.mean == pytest.approx(np.mean(np.array(spread.samples_ms) / 1e300) * 1e300)
+    assert spread.std == pytest.approx(np.std(np.array(spread.samples_ms) / 1e300, ddof=1) * 1e300)
     with pytest.raises(ValueError, match="too large to summarize in float64"):
-        BenchmarkResult([1e308, 1e308])
+        BenchmarkResult([0.0, 1.7e308])  # its 95 % interval of the mean reaches past the float range

@@ -10,6 +10,7 @@ rule broken, so one run lists everything wrong with a submission, not just the f
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import json
 import math
@@ -20,6 +21,10 @@ from datetime import datetime
 from importlib import resources
 from typing import Any, Iterator, Optional
 
+import numpy as np
+
+from tinytorch.perf.distributions import median_ci_ranks, student_t_ppf
+
 __all__ = ["SCHEMA_FILE", "SCHEMA_VERSION", "KNOWN_VERSIONS", "Problem", "SubmissionError",
            "load_schema", "json_path", "printable", "semantic_problems", "submission_problems"]
 
@@ -28,6 +33,11 @@ SCHEMA_VERSION = "1.0.0"
 KNOWN_VERSIONS = (SCHEMA_VERSION,)
 _REL = 1e-6   # relative tolerance for values derived from other values (JSON round trip safe)
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# numpy.percentile's methods: the nine Hyndman & Fan (1996) types in order, then numpy's others.
+_HYNDMAN_FAN = ("inverted_cdf", "averaged_inverted_cdf", "closest_observation", "interpolated_inverted_cdf",
+                "hazen", "weibull", "linear", "median_unbiased", "normal_unbiased")
+_NUMPY_METHODS = frozenset(_HYNDMAN_FAN) | {"lower", "higher", "midpoint", "nearest"}
+_GRID = 8 * math.ulp(0.0)  # a few of the smallest float steps: the rounding of any statistic of tiny samples
 
 
 @dataclass(frozen=True)
@@ -146,12 +156,8 @@ def _report_problems(name: str, report: Any) -> Iterator[Problem]:
     if outliers is not None and n_lat is not None and outliers > n_lat:
         yield Problem(json_path(base + ["latency", "outliers"]), "outliers-count",
                       f"{outliers} outliers among {n_lat} samples")
-    if isinstance(samples, list) and samples and all(_number(v) is not None for v in samples):
-        for key, value in (("min", min(samples)), ("max", max(samples))):
-            stated = _number(_get(lat, key))
-            if stated is not None and not _close(stated, value):
-                yield Problem(json_path(base + ["latency", key]), "samples-consistent",
-                              f"latency.{key} is {stated:g} but the listed samples give {value:g}")
+    if isinstance(samples, list) and samples and all(_number(v) is not None and v >= 0 for v in samples):
+        yield from _sample_problems(base, m, np.asarray(samples, dtype=np.float64))
     mean = _number(_get(m, "latency_ms_mean"))
     lo_, hi_ = _number(_get(lat, "min")), _number(_get(lat, "max"))
     if mean is not None and lo_ is not None and hi_ is not None and not (_at_most(lo_, mean) and _at_most(mean, hi_)):
@@ -198,6 +204,113 @@ def _report_problems(name: str, report: Any) -> Iterator[Problem]:
                       f"accuracy measured on {n_acc} samples but the dataset has {n_data}")
     yield from _timestamp_problems([name, "timestamp"], _get(report, "timestamp"))
 
+
+def _percentile_methods(stated: Any) -> list[str]:
+    """The numpy percentile method(s) a report's ``percentile_method`` names.
+
+    Read from ``method='…'``, a bare numpy name, or "type N" (Hyndman & Fan). A method
+    not named any of these ways could be any of the nine Hyndman-Fan types, so all nine
+    are returned and a statistic must lie within what they give.
+    """
+    text = stated if isinstance(stated, str) else ""
+    named = re.search(r"method\s*=\s*['\"]?(\w+)", text)
+    if named and named.group(1) in _NUMPY_METHODS:
+        return [named.group(1)]
+    if text.strip() in _NUMPY_METHODS:
+        return [text.strip()]
+    hf_type = re.search(r"\btype\s*([1-9])\b", text, re.IGNORECASE)
+    return [_HYNDMAN_FAN[int(hf_type.group(1)) - 1]] if hf_type else list(_HYNDMAN_FAN)
+
+
+def _sample_problems(base: list, metrics: dict, samples: np.ndarray) -> Iterator[Problem]:
+    """Every statistic the report derives from ``samples_ms`` must be what the samples give.
+
+    Compared in units of the largest sample's power of two (an exact rescaling), so each
+    tolerance's absolute floor is relative to the samples' own size and no sum near the top
+    of the float range overflows. A statistic whose method the report names in words this
+    checker cannot compute (a bootstrap interval, say) is left to the bracketing rules.
+    """
+    lat = metrics.get("latency")
+    scale = _Scale(math.frexp(float(samples.max()))[1])
+    unit = scale.unit(samples)
+    methods = _percentile_methods(_get(lat, "percentile_method"))
+    how = f" (numpy method {methods[0]!r})" if len(methods) == 1 else " (by any Hyndman-Fan method)"
+    by_method = np.array([np.percentile(unit, [50, 90, 99, 25, 75], method=m) for m in methods])
+    expected: list[tuple[list, tuple[float, ...], str]] = [
+        (["latency", "min"], (unit.min(),), ""),
+        (["latency", "max"], (unit.max(),), ""),
+        (["latency_ms_mean"], (unit.mean(),), ""),
+        *([(["latency_ms_std"], (unit.std(ddof=1),), " (sample std, ddof = 1)")] if unit.size > 1 else []),
+        *((["latency", key], tuple(by_method[:, column]), how) for column, key in enumerate(("median", "p90", "p99"))),
+    ]
+    for path, allowed, note in expected:
+        stated = _number(_get(metrics, *path))
+        if stated is not None and not scale.within(stated, min(allowed), max(allowed)):
+            yield Problem(json_path(base + path), "samples-consistent",
+                          f"{path[-1]} is {stated:g} but the listed samples give {scale.span(allowed)}{note}")
+    counts = []
+    for q1, q3 in by_method[:, 3:]:
+        fence_lo, fence_hi = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+        slack = 1e-9  # a sample on a fence may fall either side of it by rounding
+        counts += [int(np.count_nonzero((unit < fence_lo - slack) | (unit > fence_hi + slack))),
+                   int(np.count_nonzero((unit < fence_lo + slack) | (unit > fence_hi - slack)))]
+    outliers = _whole(_get(lat, "outliers"))
+    if outliers is not None and not min(counts) <= outliers <= max(counts):
+        want = str(min(counts)) if min(counts) == max(counts) else f"{min(counts)} to {max(counts)}"
+        yield Problem(json_path(base + ["latency", "outliers"]), "samples-consistent",
+                      f"outliers is {outliers} but {want} of the listed samples lie outside the Tukey fences "
+                      f"[Q1 - 1.5 IQR, Q3 + 1.5 IQR]{how}")
+    yield from _sample_interval_problems(base + ["latency"], lat, unit, scale)
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """Milliseconds ↔ units of 2**exponent ms: exact both ways, so comparisons lose nothing."""
+
+    exponent: int
+
+    def unit(self, ms: Any) -> Any:
+        return np.ldexp(ms, -self.exponent)
+
+    def ms(self, unit: float) -> float:
+        return math.ldexp(float(unit), self.exponent)
+
+    def within(self, stated_ms: float, lo: float, hi: float) -> bool:
+        """stated_ms lies in [lo, hi] units, up to rounding: relative 1e-6, or 1e-9 of the largest
+        sample, or a few steps of the float grid in ms (where subnormal samples round coarsely)."""
+        value = float(self.unit(stated_ms))
+        return lo <= value <= hi or any(_close(value, end, abs_=1e-9) or abs(stated_ms - self.ms(end)) <= _GRID
+                                        for end in (lo, hi))
+
+    def span(self, allowed: tuple[float, ...]) -> str:
+        low, high = self.ms(min(allowed)), self.ms(max(allowed))
+        return f"{low:g}" if low == high else f"{low:g} to {high:g}"
+
+
+def _sample_interval_problems(path: list, lat: Any, unit: np.ndarray, scale: _Scale) -> Iterator[Problem]:
+    """The mean's and the median's intervals, recomputed where their method is one this checker knows:
+    Student t for the mean, Binomial order statistics for the median, at the stated confidence level."""
+    level, n = _number(_get(lat, "confidence_level")), unit.size
+    if level is None or not 0 < level < 1:
+        return
+    wanted: list[tuple[str, tuple[float, float], str]] = []
+    method = _get(lat, "mean_ci_method")
+    if isinstance(method, str) and "student" in method.lower() and n > 1:
+        half = student_t_ppf(0.5 + level / 2, n - 1) * unit.std(ddof=1) / math.sqrt(n)
+        wanted.append(("mean_ci", (unit.mean() - half, unit.mean() + half), "Student t"))
+    method = _get(lat, "median_ci_method")
+    if isinstance(method, str) and "order statistic" in method.lower() and n >= 1 and 0.5**n <= (1 - level) / 2:
+        lo, hi, _ = median_ci_ranks(n, level)
+        ordered = np.sort(unit)
+        wanted.append(("median_ci", (ordered[lo - 1], ordered[hi - 1]), f"order statistics {lo} and {hi} of {n}"))
+    for key, (low, high), how in wanted:
+        stated = [_number(_get(lat, key, 0)), _number(_get(lat, key, 1))]
+        if None in stated:
+            continue
+        if not (scale.within(stated[0], low, low) and scale.within(stated[1], high, high)):
+            yield Problem(json_path([*path, key]), "samples-consistent",
+                          f"interval [{stated[0]:g}, {stated[1]:g}] but the listed samples give "
+                          f"[{scale.ms(low):g}, {scale.ms(high):g}] ({how})")
 
 def _interval_problems(path: list, interval: Any, stat: Optional[float], stat_name: str) -> Iterator[Problem]:
     lo, hi = _number(_get(interval, 0)), _number(_get(interval, 1))
@@ -287,6 +400,32 @@ def _structure_validator() -> Any:
     return strict(load_schema())
 
 
+def _known_keys(schema: dict[str, Any]) -> set[str]:
+    """The keys an object schema defines, through its ``$ref`` and ``allOf`` parts."""
+    keys = set(schema.get("properties", {}))
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        keys |= _known_keys(_structure_validator().schema["$defs"][ref.removeprefix("#/$defs/")])
+    for part in schema.get("allOf", []):
+        keys |= _known_keys(part)
+    return keys
+
+
+def _unknown_keys(path: list, instance: dict[str, Any], known: set[str]) -> Iterator[Problem]:
+    """One problem per key the schema does not define, with the field it most likely meant.
+
+    Refused rather than ignored because a misspelt key (``samples_MS``) would otherwise
+    pass as an extra and silently switch off every check of the field it meant.
+    """
+    by_lower = {key.lower(): key for key in known}
+    for key in instance:
+        if key in known:
+            continue
+        guess = difflib.get_close_matches(key.lower(), by_lower, n=1, cutoff=0.7)
+        hint = f"did you mean {by_lower[guess[0]]!r}?" if guess else f"the fields here are {', '.join(sorted(known))}"
+        yield Problem(json_path([*path, key]), "unknown-key", f"no such field in schema {SCHEMA_VERSION}; {hint}")
+
+
 def _unrepresentable(document: Any) -> Iterator[Problem]:
     """Every NaN, infinity or integer too large for a float in ``document``, in document order.
 
@@ -320,6 +459,10 @@ def submission_problems(document: Any) -> list[Problem]:
     if document.get("schema_version") not in KNOWN_VERSIONS:
         return [Problem("$.schema_version", "version", f"unknown schema_version {document.get('schema_version')!r}; "
                         f"this validator knows {', '.join(KNOWN_VERSIONS)}")]
-    found = [Problem(json_path(error.absolute_path), error.validator, error.message)
-             for error in _structure_validator().iter_errors(document)]
+    found: list[Problem] = []
+    for error in _structure_validator().iter_errors(document):
+        if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict):
+            found += _unknown_keys(list(error.absolute_path), error.instance, _known_keys(error.schema))
+        else:
+            found.append(Problem(json_path(error.absolute_path), error.validator, error.message))
     return found + list(_unrepresentable(document)) + semantic_problems(document)

@@ -117,9 +117,14 @@ class BenchmarkResult:
         if require_intervals and n < 6:
             median_ci_ranks(n)  # raises with the minimum n in its message
         self.n = n
+        # Mean and spread are computed on the samples scaled by a power of two (exact, so the
+        # figures are bit-identical in the usual range): a sum or square of samples near the top
+        # of the float range would otherwise overflow although the mean and spread do not.
+        exponent = math.frexp(float(data.max()))[1]
+        unit = np.ldexp(data, -exponent)
+        self.mean = float(np.ldexp(unit.mean(), exponent))
+        self.std = float(np.ldexp(unit.std(ddof=1), exponent)) if n > 1 else 0.0
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below, not warned about
-            self.mean = float(data.mean())
-            self.std = float(data.std(ddof=1)) if n > 1 else 0.0
             q = np.percentile(data, [25, 50, 90, 95, 99, 75], method=PERCENTILE_METHOD)
         self.q1, self.median, self.p90, self.p95, self.p99, self.q3 = (float(v) for v in q)
         self.min = float(data.min())
@@ -139,9 +144,9 @@ class BenchmarkResult:
             ordered = np.sort(data)
             self.median_ci = (float(ordered[lo - 1]), float(ordered[hi - 1]))
             self.median_ci_coverage = coverage
-        if not all(math.isfinite(v) for v in (self.mean, self.std, self.iqr)):
+        if not all(math.isfinite(v) for v in (self.mean, self.std, self.iqr, *(self.mean_ci or ()))):
             raise ValueError(f"samples up to {self.max:g} ms are too large to summarize in float64 "
-                             "(their mean or spread overflows)")
+                             "(their confidence interval overflows)")
         self.stable, self.stability_reason = self._judge_stability()
 
     def _judge_stability(self) -> tuple[bool, str]:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tinytorch import Tensor, no_grad
 from tinytorch.core.activations import ReLU, Tanh
-from tinytorch.core.layers import Dropout, Linear, Sequential
+from tinytorch.core.layers import Dropout, Linear, Module, Sequential
 from tinytorch.core.training import digits_mlp
 from tinytorch.perf.compression import magnitude_prune, measure_sparsity, structured_prune
 from tinytorch.perf.profiling import Profiler
@@ -98,3 +98,58 @@ def test_structured_prune_cuts_flops_and_size_and_keeps_one_unit():
 def test_structured_prune_needs_a_visible_consumer():
     with pytest.raises(ValueError, match="no Linear -> elementwise -> Linear chain"):
         structured_prune(Sequential(Linear(4, 2)), 0.5)
+
+
+class TwoHeads(Module):
+    """One trunk Linear shared by two Sequentials, as in a multi-task model."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        super().__init__()
+        trunk = Linear(5, 8, rng=rng)
+        self.first = Sequential(trunk, ReLU(), Linear(8, 3, rng=rng))
+        self.second = Sequential(trunk, ReLU(), Dropout(0.1), Linear(8, 2, rng=rng))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.first(x)
+
+
+def test_a_linear_shared_by_two_sequentials_is_pruned_once_with_both_consumers():
+    model = TwoHeads(np.random.default_rng(3))
+    pruned = structured_prune(model, 0.5)
+    trunk = pruned.first.layers[0]
+    assert trunk is pruned.second.layers[0], "the copy must keep the trunk shared"
+    assert trunk.weight.shape == (5, 4), "8 units, half removed once (not 8 -> 4 -> 2)"
+    keep = np.sort(np.argsort(np.linalg.norm(model.first.layers[0].weight.data, axis=0), kind="stable")[4:])
+    np.testing.assert_array_equal(trunk.weight.data, model.first.layers[0].weight.data[:, keep])
+    for head, original in ((pruned.first.layers[2], model.first.layers[2]),
+                           (pruned.second.layers[3], model.second.layers[3])):
+        assert head.in_features == 4
+        np.testing.assert_array_equal(head.weight.data, original.weight.data[keep, :])
+    x = Tensor(np.random.default_rng(0).normal(size=(2, 5)).astype(np.float32))
+    with no_grad():
+        assert pruned.first(x).shape == (2, 3) and pruned.second(x).shape == (2, 2)
+
+
+def test_a_unit_used_out_of_view_is_kept():
+    rng = np.random.default_rng(4)
+    hidden, head = Linear(5, 8, rng=rng), Linear(8, 3, rng=rng)
+    model = Sequential(hidden, ReLU(), head)
+    model.probe = hidden            # read elsewhere too: its outputs are not only head's inputs
+    with pytest.raises(ValueError, match="no Linear -> elementwise -> Linear chain"):
+        structured_prune(model, 0.5)
+    shared_head = Linear(8, 3, rng=rng)
+    fed_twice = Module()
+    fed_twice.a = Sequential(Linear(5, 8, rng=rng), ReLU(), shared_head)
+    fed_twice.b = Sequential(Linear(4, 8, rng=rng), ReLU(), shared_head)
+    with pytest.raises(ValueError, match="no Linear -> elementwise -> Linear chain"):
+        structured_prune(fed_twice, 0.5)   # two producers would need the same units removed
+
+
+def test_shared_layers_are_counted_once_by_sparsity_and_magnitude_pruning():
+    model = TwoHeads(np.random.default_rng(5))
+    weights = 5 * 8 + 8 * 3 + 8 * 2
+    assert sum(m.weight.data.size for m in model.modules() if isinstance(m, Linear)) == weights
+    pruned = magnitude_prune(model, 0.25)
+    zeros = sum(int(np.count_nonzero(m.weight.data == 0)) for m in pruned.modules() if isinstance(m, Linear))
+    assert zeros == round(0.25 * weights)
+    assert measure_sparsity(pruned) == pytest.approx(zeros / weights)

@@ -51,10 +51,20 @@ class Module:
                         yield f"{name}.{i}", item
 
     def modules(self) -> Iterator["Module"]:
-        """This module and every module inside it, depth first."""
-        yield self
-        for _, child in self.named_children():
-            yield from child.modules()
+        """This module and every module inside it, depth first, each once.
+
+        A module held by two parents is one module: a transform that visited it twice
+        would prune, count or quantize it twice.
+        """
+        seen: set[int] = set()
+        pending: list[Module] = [self]
+        while pending:
+            module = pending.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield module
+            pending.extend(reversed([child for _, child in module.named_children()]))
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """``(dotted name, parameter)`` pairs; a parameter shared by two layers appears once."""

@@ -16,6 +16,8 @@ Both return a new model; the input model is not modified.
 from __future__ import annotations
 
 import copy
+from collections import defaultdict
+from typing import Optional
 
 import numpy as np
 
@@ -76,39 +78,72 @@ def magnitude_prune(model: Module, sparsity: float) -> Module:
     return pruned
 
 
-def _prunable_pairs(model: Module) -> list[tuple[Linear, Linear]]:
-    """(producer, consumer) Linears in a Sequential with only elementwise modules between."""
-    pairs = []
-    for seq in (m for m in model.modules() if isinstance(m, Sequential)):
-        producer = None
-        for layer in seq.layers:
+def _prunable_groups(model: Module) -> list[tuple[Linear, list[Linear]]]:
+    """Each Linear whose hidden units can go, with every Linear that consumes those units.
+
+    A unit can go only where all of its uses are in view: every place the producer
+    appears is inside a Sequential and is followed (through elementwise modules only) by
+    a Linear, and each such consumer takes its input from this producer alone. A Linear
+    shared by two Sequentials is thus pruned once, with all its consumers; one used
+    anywhere else (or whose consumer is fed by another layer too) keeps its units.
+    """
+    linears: dict[int, Linear] = {}
+    outputs: dict[int, list[Optional[Linear]]] = defaultdict(list)  # where each use sends it; None: out of view
+    inputs: dict[int, list[Optional[Linear]]] = defaultdict(list)   # what feeds each use; None: out of view
+    for parent in model.modules():
+        ordered = parent.layers if isinstance(parent, Sequential) else []
+        for i, layer in enumerate(ordered):
             if isinstance(layer, Linear):
-                if producer is not None:
-                    pairs.append((producer, layer))
-                producer = layer
-            elif not isinstance(layer, _ELEMENTWISE):
-                producer = None
-    return pairs
+                linears[id(layer)] = layer
+                outputs[id(layer)].append(_next_linear(ordered[i + 1:]))
+                inputs[id(layer)].append(_next_linear(ordered[:i][::-1]))
+        elsewhere = [child for _, child in parent.named_children()]
+        for layer in ordered:
+            elsewhere.remove(layer)   # by identity: Module has no __eq__
+        for layer in elsewhere:       # held as an attribute or in a list: used in ways not in view
+            if isinstance(layer, Linear):
+                linears[id(layer)] = layer
+                outputs[id(layer)].append(None)
+                inputs[id(layer)].append(None)
+    groups = []
+    for key, sent_to in outputs.items():
+        producer = linears[key]
+        if any(consumer is None for consumer in sent_to):
+            continue
+        consumers = list({id(c): c for c in sent_to if c is not None}.values())
+        if all(c is not producer and all(source is producer for source in inputs[id(c)]) for c in consumers):
+            groups.append((producer, consumers))
+    return groups
+
+
+def _next_linear(layers: list[Module]) -> Optional[Linear]:
+    """The first Linear in ``layers`` if only elementwise modules come before it, else None."""
+    for layer in layers:
+        if isinstance(layer, Linear):
+            return layer
+        if not isinstance(layer, _ELEMENTWISE):
+            return None
+    return None
 
 
 def structured_prune(model: Module, ratio: float) -> Module:
     """Copy of ``model`` with ``round(ratio · h)`` of each hidden layer's h units removed.
 
-    A hidden unit is an output of a Linear whose only consumer is the next Linear in the
-    same Sequential (through elementwise modules such as ReLU). The units with the
-    smallest L2 norm of incoming weights go; at least one unit stays. Output units
-    of the model are never removed.
+    A hidden unit is an output of a Linear that, wherever it appears, feeds the next Linear
+    of a Sequential (through elementwise modules such as ReLU), and nothing else. The
+    units with the smallest L2 norm of incoming weights go, from the producer and every
+    consumer at once; at least one unit stays. Output units of the model are never removed.
     """
     ratio = _check_fraction(ratio, "ratio")
     check_can_apply(model, "prune")
     pruned = copy.deepcopy(model)
-    pairs = _prunable_pairs(pruned)
-    if not pairs:
+    groups = _prunable_groups(pruned)
+    if not groups:
         raise ValueError(
             "structured_prune found no Linear -> elementwise -> Linear chain inside a Sequential; "
-            "it removes only hidden units whose consuming layer it can see"
+            "it removes only hidden units whose consuming layers it can see"
         )
-    for producer, consumer in pairs:
+    for producer, consumers in groups:
         units = producer.out_features
         remove = min(int(round(ratio * units)), units - 1)
         if remove == 0:
@@ -119,6 +154,7 @@ def structured_prune(model: Module, ratio: float) -> Module:
         if producer.bias is not None:
             producer.bias = Parameter(producer.bias.data[keep])
         producer.out_features = keep.size
-        consumer.weight = Parameter(consumer.weight.data[keep, :])
-        consumer.in_features = keep.size
+        for consumer in consumers:
+            consumer.weight = Parameter(consumer.weight.data[keep, :])
+            consumer.in_features = keep.size
     return pruned

@@ -16,7 +16,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinytorch.olympics.schema import json_path, submission_problems
-from tinytorch.perf.benchmarking import BenchmarkResult
 
 from .conftest import EXAMPLES, with_samples
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinytorch.olympics.schema import json_path, submission_problems
+from tinytorch.olympics.schema import json_path, semantic_problems, submission_problems
 
 from .conftest import EXAMPLES, with_samples
 
@@ -228,3 +228,53 @@ def test_every_document_benchmark_result_produces_for_any_samples_validates(samp
         assert problems == [("$.baseline.metrics.latency_ms_mean", "exclusiveMinimum")], samples
     else:
         assert problems == [], samples
+
+
+@pytest.mark.parametrize("where", [("latency_ms_mean",), ("latency", "p99"), ("latency", "mean_ci", 1)])
+def test_a_statistic_near_the_top_of_the_float_range_is_compared_not_overflowed(where):
+    """1.7e308 ms against samples of about 0.02 ms: the arithmetic overflows, and infinity agrees with nothing."""
+    def huge(doc):
+        target = doc["baseline"]["metrics"]
+        for key in where[:-1]:
+            target = target[key]
+        target[where[-1]] = 1.7e308
+    found = rules(changed(huge))
+    assert (json_path(["baseline", "metrics", *where[:2]]), "samples-consistent") in found
+
+
+def test_an_accuracy_far_out_of_range_gets_the_schema_verdict_not_an_overflow():
+    doc = changed(lambda d: d["baseline"]["metrics"].__setitem__("accuracy", 5e305))
+    assert ("$.baseline.metrics.accuracy", "maximum") in rules(doc)
+
+
+@pytest.mark.slow
+def test_the_wilson_interval_of_0_and_100_percent_validates_for_every_test_set_size_up_to_200000():
+    """The audit found 36,792 sizes whose 0 % interval starts at a rounding error above 0 (such as 2.8e-17)."""
+    from tinytorch.olympics import wilson_interval
+
+    refused = []
+    for n in range(1, 200_001):
+        for correct in (0, n):
+            low, high = wilson_interval(correct, n)
+            doc = {"baseline": {"metrics": {"accuracy": correct / n,
+                                            "accuracy_ci": {"low": low, "high": high, "n_samples": n}}}}
+            if semantic_problems(doc):
+                refused.append((correct, n))
+    assert refused == []
+
+
+@given(n=st.integers(1, 200_000), data=st.data())
+def test_any_accuracy_with_its_wilson_interval_validates(n, data):
+    from tinytorch.olympics import wilson_interval
+
+    correct = data.draw(st.integers(0, n))
+    def measured(doc):
+        low, high = wilson_interval(correct, n)
+        doc["baseline"]["metrics"]["accuracy"] = correct / n
+        doc["baseline"]["metrics"]["accuracy_ci"].update(low=low, high=high, n_samples=n)
+        doc["baseline"]["benchmark_config"]["dataset"]["n_samples"] = n
+        doc["optimized"]["benchmark_config"]["dataset"]["n_samples"] = n
+        doc["optimized"]["metrics"]["accuracy"] = correct / n
+        doc["optimized"]["metrics"]["accuracy_ci"].update(low=low, high=high, n_samples=n)
+        doc["improvements"]["accuracy_delta"] = 0.0
+    assert rules(changed(measured)) == set()

@@ -120,6 +120,9 @@ def _get(doc: Any, *keys: Any) -> Any:
 
 
 def _close(a: float, b: float, rel: float = _REL, abs_: float = 1e-12) -> bool:
+    """a ≈ b, relative with an absolute floor; an infinity (from an overflow) is close to nothing but itself."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return a == b
     return abs(a - b) <= max(rel * max(abs(a), abs(b)), abs_)
 
 
@@ -169,7 +172,7 @@ def _report_problems(name: str, report: Any) -> Iterator[Problem]:
     acc = _number(_get(m, "accuracy"))
     aci = _get(m, "accuracy_ci")
     n_scored = _whole(_get(aci, "n_samples"))
-    if acc is not None and n_scored and abs(round(acc * n_scored) / n_scored - acc) > 1e-9:
+    if acc is not None and 0 <= acc <= 1 and n_scored and abs(round(acc * n_scored) / n_scored - acc) > 1e-9:
         nearest = round(acc * n_scored)
         yield Problem(json_path(base + ["accuracy"]), "accuracy-count",
                       f"accuracy {acc:g} is no whole number of correct answers out of {n_scored} "
@@ -232,7 +235,7 @@ def _sample_problems(base: list, metrics: dict, samples: np.ndarray) -> Iterator
     """
     lat = metrics.get("latency")
     scale = _Scale(math.frexp(float(samples.max()))[1])
-    unit = scale.unit(samples)
+    unit = scale.units(samples)
     methods = _percentile_methods(_get(lat, "percentile_method"))
     how = f" (numpy method {methods[0]!r})" if len(methods) == 1 else " (by any Hyndman-Fan method)"
     by_method = np.array([np.percentile(unit, [50, 90, 99, 25, 75], method=m) for m in methods])
@@ -269,16 +272,24 @@ class _Scale:
 
     exponent: int
 
-    def unit(self, ms: Any) -> Any:
-        return np.ldexp(ms, -self.exponent)
+    def units(self, samples: np.ndarray) -> np.ndarray:
+        """The samples in units: at most 1, since the exponent is the largest sample's."""
+        return np.ldexp(samples, -self.exponent)
 
     def ms(self, unit: float) -> float:
-        return math.ldexp(float(unit), self.exponent)
+        """``unit`` in ms; beyond the float range (an interval end past the largest double) it is inf."""
+        try:
+            return math.ldexp(float(unit), self.exponent)
+        except OverflowError:
+            return math.inf
 
     def within(self, stated_ms: float, lo: float, hi: float) -> bool:
         """stated_ms lies in [lo, hi] units, up to rounding: relative 1e-6, or 1e-9 of the largest
         sample, or a few steps of the float grid in ms (where subnormal samples round coarsely)."""
-        value = float(self.unit(stated_ms))
+        try:
+            value = math.ldexp(stated_ms, -self.exponent)
+        except OverflowError:   # so many times the largest sample that it is outside any such range
+            return False
         return lo <= value <= hi or any(_close(value, end, abs_=1e-9) or abs(stated_ms - self.ms(end)) <= _GRID
                                         for end in (lo, hi))
 

@@ -99,7 +99,8 @@ def test_small_samples_get_no_interval_unless_required():
     ([1.0, float("nan")], ValueError, "sample 1 is nan"),
     ([1.0, -2.0], ValueError, "sample 1 is -2.0"),
     ([[1.0, 2.0]], ValueError, r"one-dimensional; got shape \(1, 2\)"),
-    (["fast"], TypeError, "sequence of numbers"),
+    (["fast"], ValueError, "sample 0 is 'fast'"),
+    ("123", TypeError, "sequence of numbers"),
 ])
 def test_bad_samples_are_named(samples, error, fragment):
     with pytest.raises(error, match=fragment):
@@ -182,10 +183,10 @@ def test_numpy_integers_are_counts_too():
     (["1.0", "2.0"], "sample 0 is '1.0'"),
     ([1.0, True], "sample 1 is True"),
     (np.array([True, False]), "an array of bool"),
-    ("123", "sequence of numbers"),
+    ([1.0, 10**400], "sample 1 is an integer of 401 digits, beyond the float range"),
 ])
 def test_result_refuses_samples_that_are_not_numbers(samples, fragment):
-    with pytest.raises(TypeError, match=fragment):
+    with pytest.raises(ValueError, match=fragment):
         BenchmarkResult(samples)
 
 
@@ -203,3 +204,25 @@ def test_samples_near_the_top_of_the_float_range_are_summarized_or_refused_never
     assert spread.std == pytest.approx(np.std(np.array(spread.samples_ms) / 1e300, ddof=1) * 1e300)
     with pytest.raises(ValueError, match="too large to summarize in float64"):
         BenchmarkResult([0.0, 1.7e308])  # its 95 % interval of the mean reaches past the float range
+
+
+_ANY_SAMPLE = st.one_of(st.floats(), st.integers(-10**400, 10**400), st.booleans(), st.text(max_size=3), st.none(),
+                        st.builds(np.float32, st.floats(width=32)), st.builds(np.int64, st.integers(-2**63, 2**63 - 1)))
+
+
+@given(st.lists(_ANY_SAMPLE, max_size=8))
+def test_any_list_of_values_gives_a_result_or_a_value_error_naming_the_problem(samples):
+    def usable(v) -> bool:
+        return (not isinstance(v, (bool, np.bool_)) and isinstance(v, (int, float, np.floating, np.integer))
+                and abs(int(v) if isinstance(v, int) else 0) <= 1.7976931348623157e308
+                and np.isfinite(float(v)) and float(v) >= 0)
+    if samples and all(usable(v) for v in samples):
+        try:
+            result = BenchmarkResult(samples)
+        except ValueError as refused:    # the one refusal left: an interval beyond the float range
+            assert "too large to summarize" in str(refused)
+            return
+        json.dumps(result.to_dict(), allow_nan=False)
+    else:
+        with pytest.raises(ValueError, match="samples|sample"):
+            BenchmarkResult(samples)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import math
 import numbers
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -74,19 +75,24 @@ def _samples_array(samples_ms: Sequence[float]) -> np.ndarray:
         if isinstance(samples_ms, (list, tuple)) else None
     if values is None:
         raise TypeError("samples must be a sequence of numbers (milliseconds)")
+    # A container that is not a sequence is a TypeError; a sequence holding something other than
+    # numbers is a ValueError naming the sample, as numpy reports an element it cannot convert.
     if isinstance(values, np.ndarray):
         if values.dtype.kind not in "iuf":
-            raise TypeError(f"samples must be a sequence of numbers (milliseconds); got an array of {values.dtype}")
+            raise ValueError(f"samples must be a sequence of numbers (milliseconds); got an array of {values.dtype}")
     else:
         for index, value in enumerate(values):
             if isinstance(value, (list, tuple)):
                 continue  # a nested sequence: reported below as a shape error
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-                raise TypeError(f"samples must be a sequence of numbers (milliseconds); sample {index} is {value!r}")
+                raise ValueError(f"samples must be a sequence of numbers (milliseconds); sample {index} is {value!r}")
+            if isinstance(value, numbers.Integral) and abs(int(value)) > sys.float_info.max:
+                raise ValueError(f"samples must be finite, non-negative durations; sample {index} is an integer "
+                                 f"of {len(str(abs(int(value))))} digits, beyond the float range")
     try:
         data = np.asarray(samples_ms, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError("samples must be a sequence of numbers (milliseconds)") from None
+        raise ValueError("samples must be a sequence of numbers (milliseconds)") from None
     if data.ndim != 1:
         raise ValueError(f"samples must be one-dimensional; got shape {data.shape}")
     if data.size == 0:

@@ -11,7 +11,7 @@ EDITION ?= student-edition
 STUDENT_REPO ?= <owner>/<repository>
 HUB ?= https://<your-jupyterhub>
 
-.PHONY: run test notebooks export release student-edition autograde feedback docs
+.PHONY: run test notebooks export release student-edition autograde formgrader grades feedback docs
 
 run:        ## the main job: train, optimize, benchmark, write results.json
 	tinytorch-olympics run
@@ -34,6 +34,12 @@ student-edition:  ## the student edition to publish as its own repository (no so
 
 autograde:  ## grade every notebooks/submitted/<student>/capstone/capstone.ipynb
 	cd $(COURSE) && nbgrader autograde $(ASSIGNMENT) --force
+
+formgrader: ## JupyterLab with nbgrader's formgrader in notebooks/, to grade the written answers by hand
+	cd $(COURSE) && jupyter lab --ServerApp.root_dir=.
+
+grades:     ## notebooks/grades.csv (totals) and notebooks/cell_grades.csv (every graded cell)
+	cd $(COURSE) && nbgrader export && nbgrader export --exporter=tinytorch.instructor.grades.CellGradesExport --to=cell_grades.csv
 
 feedback:   ## HTML feedback per student in notebooks/feedback/
 	cd $(COURSE) && nbgrader generate_feedback $(ASSIGNMENT) --force

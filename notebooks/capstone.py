@@ -124,8 +124,8 @@ assert _out.shape == (3, 10), f"forward on a (3, 64) batch must give (3, 10) log
 assert sum(p.size for p in _mlp.parameters()) == 64 * 32 + 32 + 32 * 10 + 10, (
     "parameters() must hold two weight matrices and two bias vectors: did you build both Linear layers?")
 ### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import failed_checks
-assert not (_failed := failed_checks("test-part1-simplemlp", globals())), _failed
+from tinytorch.instructor.checks import graded
+graded("test-part1-simplemlp", globals())
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part2-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -205,8 +205,8 @@ for _key in ("platform", "machine", "cpu_model", "cpu_count", "python_version", 
 assert _info["python_version"] == platform.python_version(), "python_version should be platform.python_version()"
 assert _info["numpy_version"] == np.__version__, "numpy_version should be np.__version__"
 ### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import failed_checks
-assert not (_failed := failed_checks("test-part2-system-info", globals())), _failed
+from tinytorch.instructor.checks import graded
+graded("test-part2-system-info", globals())
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "wilson", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
@@ -238,8 +238,8 @@ _lo, _hi = wilson_interval(10, 10)
 assert abs(_hi - 1.0) < 1e-9 and 0.70 < _lo < 0.75, (
     f"at 10/10 the interval must still have width (low ≈ 0.722), got {(_lo, _hi)}: is this the Wilson formula?")
 ### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import failed_checks
-assert not (_failed := failed_checks("test-part2-wilson", globals())), _failed
+from tinytorch.instructor.checks import graded
+graded("test-part2-wilson", globals())
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "latency-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -258,8 +258,9 @@ def measure_latency(model: Module, X: np.ndarray, num_runs: int = 100, warmup_ru
     TODO: return a list of ``num_runs`` floats (ms). Each timed call is
     ``model(x1)`` where ``x1`` is a Tensor of one row of ``X`` with shape (1, features),
     made before timing. Run ``warmup_runs`` calls first and do not record them.
-    HINT: ``Benchmark(lambda: model(x1), runs=..., warmup_runs=...).run().samples_ms``,
-    or time each call yourself with ``time.perf_counter_ns()``.
+    HINT: under ``with no_grad():``, ``Benchmark(lambda: model(x1), runs=...,
+    warmup_runs=...).run().samples_ms`` gives the samples as an array: return
+    ``[float(v) for v in samples]``. Or time each call yourself with ``time.perf_counter_ns()``.
     """
     ### BEGIN SOLUTION
     x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])
@@ -288,8 +289,8 @@ assert all(s == (1, 64) for s in _probe.shapes[-30:]), (
     f"latency is per sample: every timed call needs a (1, 64) input, saw {sorted(set(_probe.shapes))}")
 assert len(_probe.shapes) >= 35, f"run warmup_runs=5 untimed calls before the 30 timed ones ({len(_probe.shapes)} calls seen)"
 ### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import failed_checks
-assert not (_failed := failed_checks("test-part2-latency", globals())), _failed
+from tinytorch.instructor.checks import graded
+graded("test-part2-latency", globals())
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "throughput-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -326,8 +327,8 @@ assert _t["batch_size"] == 32 and _t["runs"] == 5, f"report the batch size and n
 assert any(s == (32, 64) for s in _probe.shapes), f"throughput must run batches of 32 rows, saw {set(_probe.shapes)}"
 assert _t["samples_per_sec"] > 0, "samples_per_sec must be positive"
 ### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import failed_checks
-assert not (_failed := failed_checks("test-part2-throughput", globals())), _failed
+from tinytorch.instructor.checks import graded
+graded("test-part2-throughput", globals())
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "report-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -342,14 +343,30 @@ assert not (_failed := failed_checks("test-part2-throughput", globals())), _fail
 # | `latency_ms_mean`, `latency_ms_std` | mean and sample standard deviation (ddof = 1) of your latency samples |
 # | `latency` | `{"batch_size": 1, "n", "warmup_runs", "median", "p90", "p99", "min", "max", "mean_ci", "median_ci", "confidence_level", "percentile_method", "mean_ci_method", "median_ci_method", "outliers", "stable", "stability_reason"}` |
 # | `throughput_samples_per_sec`, `throughput` | from `measure_throughput` |
-# | `peak_memory_bytes` | `Profiler().measure_memory(model, one_sample)` |
+# | `peak_memory_bytes` | `Profiler().measure_memory(model, X_test[:1])`: the peak during one single-sample call |
 #
-# `BenchmarkResult(samples).to_dict()` computes every latency statistic in that list and
-# names its methods. You may also keep the raw samples as `latency["samples_ms"]`: then anyone
-# can recompute any statistic from your file, and the plots can draw the distribution. It also records `self.system_info`, an ISO-8601 UTC `self.timestamp`, and
+# `stats = BenchmarkResult(samples, warmup_runs=warmup_runs).to_dict()` computes the statistics
+# and names their methods: `stats["mean"]` and `stats["std"]` are `latency_ms_mean` and
+# `latency_ms_std`, and `n`, `warmup_runs`, `median`, `p90`, `p99`, `min`, `max`, `mean_ci`,
+# `median_ci`, `confidence_level`, the three `*_method` fields, `outliers`, `stable` and
+# `stability_reason` go into `latency` under the same names. Two things it cannot know: add
+# `"batch_size": 1` yourself, and pass `warmup_runs=` (without it, it reports 0 warm-up runs).
+# You may also keep the raw samples as `latency["samples_ms"]`: then anyone can recompute any
+# statistic from your file (the validator does), and the plots can draw the distribution.
+#
+# The report also records `self.system_info`, an ISO-8601 UTC `self.timestamp`, and
 # `self.benchmark_config` with everything needed to repeat the run: `num_runs`, `warmup_runs`,
 # `latency_batch_size` (1), `throughput_batch_size`, `seed`, `timer`, and `dataset`
 # (`{"name", "n_samples", "sha256"}`; use `digits_sha256()` for the bundled digits).
+# `seed` is only recorded: it says which random seed produced the model and data you measured
+# (the default, 0, is the seed Part 1 trained with), so that someone can repeat the run;
+# `benchmark_model` itself draws no random numbers.
+#
+# Expect `stable: false` on a shared machine such as Binder's: with other programs competing
+# for two cores, a few calls take several times the median and the spread passes the 10 %
+# limit. That is information, not an error, and it costs no points. To get a steadier number,
+# use more runs and close other notebooks, and compare medians with their intervals rather
+# than means.
 
 # %% nbgrader={"grade": false, "grade_id": "benchmark-report", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
 class BenchmarkReport:
@@ -425,8 +442,8 @@ assert _m is _report.metrics, "benchmark_model must return the dict it stores in
 assert abs(_m["accuracy"] - 1.0) < 1e-12, f"a model predicting class 0 on all-zero labels is 100% accurate: 1.0, not {_m['accuracy']}"
 assert _report.benchmark_config.get("warmup_runs") == 2, "record warmup_runs in benchmark_config"
 ### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import failed_checks
-assert not (_failed := failed_checks("test-part2-benchmark-model", globals())), _failed
+from tinytorch.instructor.checks import graded
+graded("test-part2-benchmark-model", globals())
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part3-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -451,7 +468,9 @@ def generate_submission(baseline_report: BenchmarkReport, optimized_report: Opti
     "timestamp", "benchmark_config", "metrics"}`` from the report. With an optimized
     report add ``optimized`` (the same keys plus ``techniques_applied``, a list of
     strings) and ``improvements`` {speedup, compression_ratio, accuracy_delta} as
-    defined above; without one, include neither.
+    defined above; without one, include neither. An optimized report needs at least one
+    technique (the schema requires one): raise ``ValueError`` if ``techniques_applied``
+    is None or empty then.
     HINT: copy the reports' dicts (``copy.deepcopy``) so later changes to a report do
     not change the submission.
     """
@@ -472,9 +491,11 @@ def generate_submission(baseline_report: BenchmarkReport, optimized_report: Opti
         "baseline": entry(baseline_report),
     }
     if optimized_report is not None:
+        if not techniques_applied:
+            raise ValueError("an optimized report needs techniques_applied: name at least one technique")
         b, o = baseline_report.metrics, optimized_report.metrics
         submission["optimized"] = {**entry(optimized_report),
-                                   "techniques_applied": [str(t) for t in (techniques_applied or [])]}
+                                   "techniques_applied": [str(t) for t in techniques_applied]}
         submission["improvements"] = {
             "speedup": b["latency_ms_mean"] / o["latency_ms_mean"],
             "compression_ratio": b["model_size_mb"] / o["model_size_mb"],
@@ -503,8 +524,8 @@ assert abs(_sub["improvements"]["accuracy_delta"] - (-0.01)) < 1e-9, "accuracy_d
 assert _sub["optimized"]["techniques_applied"] == ["quantization", "pruning"], (
     f"techniques_applied must be the list you were given, in order; got {_sub['optimized'].get('techniques_applied')}")
 ### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import failed_checks
-assert not (_failed := failed_checks("test-part3-generate", globals())), _failed
+from tinytorch.instructor.checks import graded
+graded("test-part3-generate", globals())
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part4-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -586,8 +607,8 @@ except ValueError as _err:
 else:
     raise AssertionError("accuracy 97 (a percentage) must be rejected: accuracy is a fraction in [0, 1]")
 ### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import failed_checks
-assert not (_failed := failed_checks("test-part4-validate", globals())), _failed
+from tinytorch.instructor.checks import graded
+graded("test-part4-validate", globals())
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "save-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -605,8 +626,11 @@ def save_submission(submission: dict, filepath: str = "submission.json") -> str:
 
     TODO: call ``validate_submission_schema(submission)`` (let its error propagate), serialize with
     ``json.dumps(submission, indent=2, allow_nan=False)``, write to a temporary file in the
-    same directory (``tempfile.mkstemp(dir=...)``), ``os.replace`` it onto ``filepath``, and
-    return ``str(filepath)``. If anything fails, remove the temporary file and re-raise.
+    same directory (``tempfile.mkstemp(dir=...)``), give it the permissions any new file
+    gets here (``os.chmod(tmp_path, 0o666 & ~umask)``: mkstemp makes it private, 600),
+    ``os.replace`` it onto ``filepath``, and return ``str(filepath)``. If anything fails,
+    remove the temporary file and re-raise.
+    HINT: ``umask = os.umask(0); os.umask(umask)`` reads the umask (setting it back at once).
     """
     ### BEGIN SOLUTION
     validate_submission_schema(submission)
@@ -618,6 +642,9 @@ def save_submission(submission: dict, filepath: str = "submission.json") -> str:
             tmp.write(text)
             tmp.flush()
             os.fsync(tmp.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, filepath)
     except BaseException:
         if os.path.exists(tmp_path):
@@ -643,8 +670,8 @@ else:
     raise AssertionError("an invalid submission must raise, not be saved")
 assert not os.path.exists(os.path.join(_dir, "bad.json")), "an invalid submission must never be written"
 ### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import failed_checks
-assert not (_failed := failed_checks("test-part4-save", globals())), _failed
+from tinytorch.instructor.checks import graded
+graded("test-part4-save", globals())
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part4b-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -728,8 +755,8 @@ with open("results.json") as _f:
 _errors = [f"{json_path(e.absolute_path)}: {e.message}" for e in jsonschema.Draft202012Validator(load_schema()).iter_errors(_results)]
 assert not _errors, f"results.json does not match the schema: {_errors[:5]}"
 ### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import failed_checks
-assert not (_failed := failed_checks("test-part5-results", globals())), _failed
+from tinytorch.instructor.checks import graded
+graded("test-part5-results", globals())
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "explore-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -764,20 +791,81 @@ else:
     display(stack_explorer.show())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "reflection", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Reflection
+# ## Reflection (10 points, graded by hand)
 #
-# Answer in a few sentences each, using the numbers in your `results.json`.
-#
-# 1. Your latency's p99 is probably several times its median. Where do slow calls come from on
-#    a shared machine, and why does a service-level objective use p99 rather than the mean?
-# 2. Compare `throughput_samples_per_sec` with 1000 / `latency_ms_mean`. Why do they differ, and
-#    what does Little's law say about a server that batches 64 requests?
-# 3. Did the optimization stack compound? Which step helped latency, which hurt it, and which
-#    helped size? What would you need (hardware, kernels) for int8 to be faster as well?
-# 4. Your accuracy interval is about ±1.5 points wide. Two models differ by 0.5 points: can you
-#    claim one is more accurate? What would you change to find out?
-# 5. Which field of your submission would you check first if a colleague's latency was 3× yours
-#    on the "same" model?
+# Answer each question in the cell below it, in a few sentences, using the numbers in your
+# `results.json`. Each answer is worth 2 points: one for the reasoning, one for backing it with
+# your own numbers or a concrete change you would make.
 
-# %% [markdown]
-# *Your answers here.*
+# %% [markdown] nbgrader={"grade": false, "grade_id": "reflection-1-question", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **1.** Your latency's p99 is probably several times its median. Where do slow calls come from on
+# a shared machine, and why does a service-level objective use p99 rather than the mean?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "reflection-1", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Rubric for graders (2 points).**
+# 1 point: a cause of slow calls on a shared machine: other processes or tenants taking the cores
+# (scheduling, preemption), interrupts, cache and TLB misses after a context switch, CPU frequency
+# changes, or allocation and garbage collection; a vague "the machine is busy" without a mechanism gets 0.5.
+# 1 point: p99 describes what the slowest 1 in 100 requests experience, which is what users of a
+# service notice and what fans out when one page waits on many calls; the mean hides a heavy tail
+# (a few very slow calls move it little, or a single huge one moves it a lot). Quotes their p99/median.
+# ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "reflection-2-question", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **2.** Compare `throughput_samples_per_sec` with 1000 / `latency_ms_mean`. Why do they differ, and
+# what does Little's law say about a server that batches 64 requests?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "reflection-2", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Rubric for graders (2 points).**
+# 1 point: throughput is measured on batches, where one call's fixed cost (Python, dispatch, memory
+# traffic for the weights) is shared by 64 samples and matrix products run more efficiently, so it is
+# far above 1000 / latency; quotes both numbers from their file.
+# 1 point: Little's law L = λ·W: with 64 requests in the system per batch, each waits about the whole
+# batch's time (W grows with the batch), so throughput rises while each request's latency does too;
+# batching trades latency for throughput.
+# ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "reflection-3-question", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **3.** Did the optimization stack compound? Which step helped latency, which hurt it, and which
+# helped size? What would you need (hardware, kernels) for int8 to be faster as well?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "reflection-3", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Rubric for graders (2 points).**
+# 1 point: reads their improvements and the waterfall: pruning (structured) shrinks the matrices and
+# helps both size and latency; int8 quantization cuts size about 4x but here costs latency (dequantizing
+# to float for numpy's matmul); fusion saves a pass over the activations; says whether the gains multiplied.
+# 1 point: int8 is faster only with integer matrix kernels (VNNI / AVX-512 or ARM dot-product
+# instructions, oneDNN, FBGEMM or QNNPACK-style libraries) that compute in int8 and accumulate in int32,
+# instead of converting back to float32.
+# ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "reflection-4-question", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **4.** Your accuracy interval is about ±1.5 points wide. Two models differ by 0.5 points: can you
+# claim one is more accurate? What would you change to find out?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "reflection-4", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Rubric for graders (2 points).**
+# 1 point: no: the difference is well inside the interval (their Wilson interval quoted), so it is
+# indistinguishable from sampling noise on this test set.
+# 1 point: a larger test set (the interval shrinks as 1/sqrt(n)), or a paired comparison on the same
+# samples (McNemar's test on the disagreements), or cross-validation / several seeds; "run it again"
+# on the same data alone gets 0.5.
+# ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "reflection-5-question", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** Which field of your submission would you check first if a colleague's latency was 3× yours
+# on the "same" model?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "reflection-5", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Rubric for graders (2 points).**
+# 1 point: names a field of system_info or benchmark_config and why: cpu_model or cpu_count, blas
+# library and threads, numpy_version, or benchmark_config (num_runs, warmup_runs, batch sizes, timer),
+# or latency.stable / stability_reason.
+# 1 point: explains how that field could cause a 3x gap (a different CPU, BLAS threads fighting over
+# two cores, no warm-up, batch 64 timed as latency) and what they would compare next.
+# ### END SOLUTION

@@ -9,11 +9,11 @@ from tests.course import NOTEBOOK_TEXT
 
 
 def graded_cells() -> dict[str, str]:
-    """{grade_id: visible part} of every graded cell (the hidden region cut off)."""
+    """{grade_id: visible part} of every autograded (code) cell, the hidden region cut off."""
     cells = {}
     for cell in NOTEBOOK_TEXT.read_text(encoding="utf-8").split("\n# %%"):
         head, _, body = cell.partition("\n")
-        if '"grade": true' in head:
+        if '"grade": true' in head and "[markdown]" not in head:
             cells[re.search(r'"grade_id": "([^"]+)"', head).group(1)] = body.split("### BEGIN HIDDEN TESTS")[0]
     return cells
 

@@ -1,10 +1,9 @@
-"""Student code for the grading tests: a correct solution written differently, and classic mistakes.
+"""Student code for the grading tests: a correct solution written differently, cell by cell.
 
 Each entry maps a solution cell's grade_id to replacement source. ``ALTERNATIVE`` must
 score 100: it uses another timer, another percentile method, another interval
 algebra, another way to count bytes, a hand-assembled validator that raises a plain
-ValueError, and pathlib for saving. Each ``MISTAKES`` notebook plants one classic
-error per cell; the graded cell testing that function must score 0.
+ValueError, and pathlib for saving. The classic mistakes are in ``mutations.py``.
 """
 
 from __future__ import annotations
@@ -184,93 +183,3 @@ def save_submission(submission, filepath="submission.json"):
     return str(filepath)
 ''',
 }
-
-# Three notebooks, each planting mistakes in different cells: {grade_id: source}, plus the
-# graded cells that must then score 0.
-MISTAKES = {
-    "mistakes_a": ({
-        "throughput": '''
-def measure_throughput(model, X, batch_size=64, num_batches=20, warmup_runs=2):
-    samples = measure_latency(model, X, num_runs=num_batches, warmup_runs=warmup_runs)
-    return {"batch_size": batch_size, "runs": num_batches, "samples_per_sec": 1000.0 / (sum(samples) / len(samples))}
-''',
-        "generate-submission": ALTERNATIVE["generate-submission"].replace(
-            'base["latency_ms_mean"] / opt["latency_ms_mean"]', 'opt["latency_ms_mean"] / base["latency_ms_mean"]'),
-        "save": '''
-def save_submission(submission, filepath="submission.json"):
-    validate_submission_schema(submission)
-    with open(filepath, "w") as f:
-        json.dump(submission, f, indent=2, allow_nan=False)
-    return filepath
-''',
-    }, ["test-part2-throughput", "test-part3-generate", "test-part4-save"]),
-    "mistakes_b": ({
-        "latency": '''
-def measure_latency(model, X, num_runs=100, warmup_runs=10):
-    x1 = Tensor(np.asarray(X[:1], dtype=np.float32))
-    # the "warmup" calls are timed like the others and the first num_runs samples kept
-    samples = Benchmark(lambda: model(x1), runs=warmup_runs + num_runs, warmup_runs=0).run().samples_ms
-    return list(samples[:num_runs])
-''',
-        "validate": '''
-def validate_submission_schema(submission):
-    errors = list(jsonschema.Draft202012Validator(load_schema()).iter_errors(submission))
-    if errors:
-        raise ValueError("; ".join(f"{json_path(e.absolute_path)}: {e.message}" for e in errors))
-    return True
-''',
-        "save": '''
-def save_submission(submission, filepath="submission.json"):
-    validate_submission_schema(submission)
-    text = json.dumps(submission, indent=2)
-    tmp = filepath + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, filepath)
-    return filepath
-''',
-    }, ["test-part2-latency", "test-part4-validate", "test-part4-save"]),
-    "mistakes_c": ({
-        "latency": '''
-def measure_latency(model, X, num_runs=100, warmup_runs=10):
-    batch = Tensor(np.asarray(X, dtype=np.float32))
-    with no_grad():
-        for _ in range(warmup_runs):
-            model(batch)
-        out = []
-        for _ in range(num_runs):
-            t0 = time.perf_counter_ns()
-            model(batch)
-            out.append((time.perf_counter_ns() - t0) / 1e6 / len(X))
-    return out
-''',
-        "generate-submission": ALTERNATIVE["generate-submission"].replace(
-            'base["model_size_mb"] / opt["model_size_mb"]', 'opt["model_size_mb"] / base["model_size_mb"]'),
-        "validate": '''
-def validate_submission_schema(submission):
-    def check(metrics, where):
-        for key in ("parameter_count", "model_size_mb", "accuracy", "latency_ms_mean", "latency_ms_std",
-                    "throughput_samples_per_sec"):
-            value = metrics.get(key)
-            if not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{where}.metrics.{key} must be a non-negative number")
-        if metrics["accuracy"] > 1:
-            raise ValueError(f"{where}.metrics.accuracy must be at most 1")
-    if submission.get("schema_version") not in KNOWN_VERSIONS:
-        raise ValueError(f"unknown schema_version {submission.get('schema_version')}")
-    for where in ("baseline", "optimized"):
-        if where in submission:
-            check(submission[where]["metrics"], where)
-    return True
-''',
-        "save": '''
-def save_submission(submission, filepath="submission.json"):
-    with open(filepath, "w") as f:
-        f.write(json.dumps(submission, indent=2))
-    validate_submission_schema(submission)
-    return filepath
-''',
-    }, ["test-part2-latency", "test-part3-generate", "test-part4-validate", "test-part4-save"]),
-}
-# Cells that do not depend on any planted mistake must keep their points.
-UNAFFECTED = ["test-part1-simplemlp", "test-part2-system-info", "test-part2-wilson"]

@@ -23,13 +23,16 @@ import copy
 import json
 import numbers
 import os
+import resource
+import signal
 import tempfile
 import time
 import traceback
 from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Optional
 
 import jsonschema
 import numpy as np
@@ -40,19 +43,35 @@ from tinytorch.core.training import accuracy, fit
 from tinytorch.datasets import load_digits
 from tinytorch.datasets.digits import digits_sha256
 from tinytorch.olympics.schema import SCHEMA_VERSION, json_path, load_schema, semantic_problems
-from tinytorch.olympics.testing import SleepyModel, make_fake_report, make_fake_submission
+from tinytorch.olympics.testing import PatternModel, SleepyModel, make_fake_report, make_fake_submission
 
-__all__ = ["CHECKS", "failed_checks"]
+__all__ = ["CHECKS", "HiddenCheck", "failed_checks", "graded", "score"]
 
 Namespace = dict[str, Any]
 Check = Callable[[Namespace], None]
-CHECKS: dict[str, list[tuple[str, Check]]] = {}
 
 
-def _check(cell: str, name: str) -> Callable[[Check], Check]:
-    """Register ``name`` as one of the hidden checks of the graded cell ``cell``."""
+@dataclass(frozen=True)
+class HiddenCheck:
+    """One independent property of a graded cell, worth ``points``.
+
+    A ``gate`` (such as "written in the notebook") is worth nothing itself, but when it
+    fails nothing else the cell measured can be credited, so the cell earns 0.
+    """
+
+    name: str
+    points: float
+    run: Check
+    gate: bool = False
+
+
+CHECKS: dict[str, list[HiddenCheck]] = {}
+
+
+def _check(cell: str, name: str, points: float = 0, gate: bool = False) -> Callable[[Check], Check]:
+    """Register ``name`` as one of the hidden checks of the graded cell ``cell``, worth ``points``."""
     def register(function: Check) -> Check:
-        CHECKS.setdefault(cell, []).append((name, function))
+        CHECKS.setdefault(cell, []).append(HiddenCheck(name, points, function, gate))
         return function
     return register
 
@@ -67,22 +86,59 @@ def _student_line(exc: BaseException) -> str:
     return f" (raised in your code, at `{(frame.line or '').strip()}`)" if frame.line else ""
 
 
-def failed_checks(cell: str, namespace: Namespace) -> str:
-    """Run every hidden check of ``cell`` against the notebook's ``namespace``; '' when all pass."""
+def score(cell: str, namespace: Namespace) -> tuple[float, float, str]:
+    """Run every hidden check of ``cell``: (points earned, points possible, report; '' when all pass).
+
+    Every check runs even after one fails, so the report names each failed property with
+    the points it cost and what to fix.
+    """
     if cell not in CHECKS:
         raise KeyError(f"no hidden checks are registered for the graded cell {cell!r}")
-    failures = []
-    for name, check in CHECKS[cell]:
+    failures, lost, gate_failed = [], 0.0, False
+    for check in CHECKS[cell]:
         try:
-            check(namespace)
+            check.run(namespace)
+            continue
         except AssertionError as exc:
-            failures.append(f"✗ {name}: {exc}")
+            why = str(exc) or "the check failed without a message (please report this to your instructor)"
         except Exception as exc:  # the student's code raised: say what and where, never how we called it
-            failures.append(f"✗ {name}: your code raised {type(exc).__name__}: {exc}{_student_line(exc)}")
+            why = f"your code raised {type(exc).__name__}: {exc}{_student_line(exc)}"
+        lost += check.points
+        gate_failed |= check.gate
+        cost = "no points are given for this cell" if check.gate else \
+            f"-{check.points:g} point{'s' if check.points != 1 else ''}"
+        failures.append(f"✗ {check.name} ({cost}): {why}")
+    possible = sum(check.points for check in CHECKS[cell])
+    earned = 0.0 if gate_failed else possible - lost
     if not failures:
-        return ""
-    total = len(CHECKS[cell])
-    return f"{len(failures)} of {total} hidden checks failed:\n" + "\n".join(failures)
+        return possible, possible, ""
+    header = f"{len(failures)} of {len(CHECKS[cell])} hidden checks failed ({earned:g} of {possible:g} points):"
+    return earned, possible, "\n".join([header, *failures])
+
+
+def failed_checks(cell: str, namespace: Namespace) -> str:
+    """The report of ``cell``'s hidden checks: '' when all pass."""
+    return score(cell, namespace)[2]
+
+
+def graded(cell: str, namespace: Namespace) -> Optional[float]:
+    """What a graded cell's hidden region ends with: silent when every check passes (full marks);
+    otherwise prints which checks failed and returns the points earned, which nbgrader reads
+    as the cell's partial credit (a number as the cell's last output)."""
+    earned, _, report = score(cell, namespace)
+    if not report:
+        return None
+    print(report)
+    return earned
+
+
+def _plain_json(value: Any, what: str) -> None:
+    """``value`` must be writable as strict JSON: no NaN, no infinity, no numpy or other objects."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise AssertionError(f"{what} must hold plain JSON values (no NaN or infinity, no numpy types): "
+                             f"json.dumps says {exc}") from None
 
 
 def _own(namespace: Namespace, name: str) -> Any:
@@ -97,12 +153,12 @@ def _own(namespace: Namespace, name: str) -> Any:
 
 # Part 1 · SimpleMLP -------------------------------------------------------------------------
 
-@_check("test-part1-simplemlp", "written in the notebook")
+@_check("test-part1-simplemlp", "written in the notebook", gate=True)
 def _mlp_is_own(ns: Namespace) -> None:
     _own(ns, "SimpleMLP")
 
 
-@_check("test-part1-simplemlp", "ReLU between the layers")
+@_check("test-part1-simplemlp", "ReLU between the layers", points=4)
 def _mlp_is_nonlinear(ns: Namespace) -> None:
     mlp = ns["SimpleMLP"](64, 32, 10, seed=1)
     x = Tensor(np.random.default_rng(0).normal(size=(5, 64)).astype(np.float32))
@@ -112,7 +168,7 @@ def _mlp_is_nonlinear(ns: Namespace) -> None:
         "the model is linear: the ReLU between the two Linear layers is missing")
 
 
-@_check("test-part1-simplemlp", "learns the digits")
+@_check("test-part1-simplemlp", "learns the digits", points=6)
 def _mlp_trains(ns: Namespace) -> None:
     digits = load_digits()
     trained = ns["SimpleMLP"](64, 64, 10, seed=3)
@@ -123,7 +179,7 @@ def _mlp_trains(ns: Namespace) -> None:
 
 # Part 2 · get_system_info -------------------------------------------------------------------
 
-@_check("test-part2-system-info", "matches the schema")
+@_check("test-part2-system-info", "matches the schema", points=3)
 def _system_info_schema(ns: Namespace) -> None:
     info = ns["get_system_info"]()
     errors = [e.message for e in jsonschema.Draft202012Validator(load_schema()["properties"]["system_info"])
@@ -131,17 +187,17 @@ def _system_info_schema(ns: Namespace) -> None:
     assert not errors, f"system_info does not match the schema: {errors}"
 
 
-@_check("test-part2-system-info", "plain JSON values")
+@_check("test-part2-system-info", "plain JSON values", points=2)
 def _system_info_json(ns: Namespace) -> None:
     info = ns["get_system_info"]()
     count = info.get("cpu_count")
     assert isinstance(count, int) and not isinstance(count, bool), f"cpu_count must be an int, got {count!r}"
-    json.dumps(info, allow_nan=False)
+    _plain_json(info, "get_system_info()")
 
 
 # Part 2 · wilson_interval -------------------------------------------------------------------
 
-@_check("test-part2-wilson", "reference values")
+@_check("test-part2-wilson", "reference values", points=3)
 def _wilson_values(ns: Namespace) -> None:
     for k, n, want in [(0, 10, (0.0, 0.27753279)), (5, 10, (0.23659309, 0.76340691)),
                        (1, 1, (0.20654931, 1.0)), (90, 100, (0.82563434, 0.94477086))]:
@@ -149,13 +205,13 @@ def _wilson_values(ns: Namespace) -> None:
         assert np.allclose(got, want, atol=1e-6), f"wilson_interval({k}, {n}) should be {want}, got {got}"
 
 
-@_check("test-part2-wilson", "confidence sets z")
+@_check("test-part2-wilson", "confidence sets z", points=1)
 def _wilson_confidence(ns: Namespace) -> None:
     got = ns["wilson_interval"](50, 100, confidence=0.99)
     assert np.allclose(got, (0.37527963, 0.62472037), atol=1e-6), f"the confidence argument must set z; got {got}"
 
 
-@_check("test-part2-wilson", "impossible counts raise ValueError")
+@_check("test-part2-wilson", "impossible counts raise ValueError", points=1)
 def _wilson_rejects(ns: Namespace) -> None:
     for bad in [(1, 0), (11, 10), (-1, 10)]:
         try:
@@ -170,7 +226,7 @@ def _wilson_rejects(ns: Namespace) -> None:
 _X = np.random.default_rng(0).random((50, 64), dtype=np.float32)
 
 
-@_check("test-part2-latency", "warmup calls are not timed")
+@_check("test-part2-latency", "warmup calls are not timed", points=5)
 def _latency_warmup(ns: Namespace) -> None:
     cold = SleepyModel(cold_calls=3, cold_seconds=0.25)
     samples = ns["measure_latency"](cold, _X, num_runs=10, warmup_runs=3)
@@ -178,7 +234,7 @@ def _latency_warmup(ns: Namespace) -> None:
         f"the 250 ms cold calls leaked into the statistics (max {max(samples):.1f} ms): warmup calls must not be timed")
 
 
-@_check("test-part2-latency", "milliseconds per single-sample call")
+@_check("test-part2-latency", "milliseconds per single-sample call", points=5)
 def _latency_units(ns: Namespace) -> None:
     sleepy = SleepyModel(seconds_per_call=0.002)
     samples = ns["measure_latency"](sleepy, _X, num_runs=8, warmup_runs=1)
@@ -190,7 +246,7 @@ def _latency_units(ns: Namespace) -> None:
 
 # Part 2 · measure_throughput ----------------------------------------------------------------
 
-@_check("test-part2-throughput", "measured on batches, not derived from latency")
+@_check("test-part2-throughput", "measured on batches, not derived from latency", points=5)
 def _throughput_measured(ns: Namespace) -> None:
     flat = SleepyModel(seconds_per_call=0.002)  # 2 ms per call, whatever the batch size
     result = ns["measure_throughput"](flat, _X, batch_size=32, num_batches=5, warmup_runs=1)
@@ -200,10 +256,13 @@ def _throughput_measured(ns: Namespace) -> None:
     assert all(s == (32, 64) for s in flat.shapes), "every throughput call must use the full batch"
 
 
-@_check("test-part2-throughput", "batches larger than X")
+@_check("test-part2-throughput", "batches larger than X", points=3)
 def _throughput_large_batch(ns: Namespace) -> None:
-    result = ns["measure_throughput"](SleepyModel(), np.ones((10, 64), np.float32), batch_size=64, num_batches=3)
-    assert result["batch_size"] == 64, "a batch larger than X must still have batch_size rows"
+    probe = SleepyModel()
+    result = ns["measure_throughput"](probe, np.ones((10, 64), np.float32), batch_size=64, num_batches=3)
+    assert result["batch_size"] == 64 and probe.shapes and all(s == (64, 64) for s in probe.shapes), (
+        f"with 10 rows in X and batch_size=64, every call must still get 64 rows (repeat rows of X); "
+        f"the model saw {sorted(set(probe.shapes))}")
 
 
 # Part 2 · BenchmarkReport -------------------------------------------------------------------
@@ -243,19 +302,19 @@ def _oracle_report(ns: Namespace) -> Any:
     return report
 
 
-@_check("test-part2-benchmark-model", "written in the notebook")
+@_check("test-part2-benchmark-model", "written in the notebook", gate=True)
 def _report_is_own(ns: Namespace) -> None:
     _own(ns, "BenchmarkReport")
 
 
-@_check("test-part2-benchmark-model", "accuracy and its Wilson interval")
+@_check("test-part2-benchmark-model", "accuracy and its Wilson interval", points=2)
 def _report_accuracy(ns: Namespace) -> None:
     m = _oracle_report(ns).metrics
     assert abs(m["accuracy"] - 0.7) < 1e-12, f"accuracy is a fraction: 14 of 20 correct is 0.7, got {m['accuracy']}"
     assert 0.4 < m["accuracy_ci"]["low"] < 0.7 < m["accuracy_ci"]["high"] < 0.9, "accuracy_ci must be the Wilson interval"
 
 
-@_check("test-part2-benchmark-model", "size counts bytes stored")
+@_check("test-part2-benchmark-model", "size counts bytes stored", points=2)
 def _report_size(ns: Namespace) -> None:
     m = _oracle_report(ns).metrics
     assert m["model_size_bytes"] == 64 * 10 + 4 * 10, (
@@ -264,7 +323,7 @@ def _report_size(ns: Namespace) -> None:
     assert m["parameter_count"] == 650, f"parameter_count counts weights and biases: 650, got {m['parameter_count']}"
 
 
-@_check("test-part2-benchmark-model", "latency at batch 1, throughput at its batch")
+@_check("test-part2-benchmark-model", "latency at batch 1, throughput at its batch", points=2)
 def _report_timing(ns: Namespace) -> None:
     report = _oracle_report(ns)
     m = report.metrics
@@ -282,22 +341,71 @@ def _report_timing(ns: Namespace) -> None:
         "throughput must be measured at throughput_batch_size and say so")
 
 
-@_check("test-part2-benchmark-model", "context recorded")
+@_check("test-part2-benchmark-model", "context recorded", points=1)
 def _report_context(ns: Namespace) -> None:
     report = _oracle_report(ns)
     dataset = report.benchmark_config["dataset"]
     assert dataset["n_samples"] == 20 and len(dataset["sha256"]) == 64, "benchmark_config.dataset must describe X_test"
-    assert isinstance(report.metrics["peak_memory_bytes"], int) and report.metrics["peak_memory_bytes"] >= 0
+    peak = report.metrics["peak_memory_bytes"]
+    assert isinstance(peak, int) and not isinstance(peak, bool) and peak >= 0, (
+        f"peak_memory_bytes must be a whole number of bytes, at least 0 (got {peak!r}): "
+        "Profiler().measure_memory(model, one_sample) returns it")
     assert report.timestamp.endswith(("Z", "+00:00")), "timestamp must be ISO-8601 in UTC"
 
 
-@_check("test-part2-benchmark-model", "metrics match the schema")
+@_check("test-part2-benchmark-model", "metrics match the schema", points=1)
 def _report_schema(ns: Namespace) -> None:
     m = _oracle_report(ns).metrics
-    json.dumps(m, allow_nan=False)
+    _plain_json(m, "metrics")
     errors = [f"{json_path(e.absolute_path)}: {e.message}"
               for e in jsonschema.Draft202012Validator(load_schema()["$defs"]["metrics"]).iter_errors(m)]
     assert not errors, f"metrics do not match the schema: {errors}"
+
+
+_PATTERN_REPORTS: dict[int, Any] = {}
+
+
+def _pattern_report(ns: Namespace) -> Any:
+    """The student's report of a PatternModel whose 3 first single-sample calls take 250 ms.
+
+    With warmup_runs=3 and num_runs=20, a correct report times 4 cycles of (2, 2, 2, 2, 12) ms:
+    mean 4, std 4.1, median 2, p90 and p99 12, max 12 (plus the sleep's overshoot).
+    """
+    report_class = ns["BenchmarkReport"]
+    if id(report_class) not in _PATTERN_REPORTS:
+        report = report_class("pattern")
+        report.benchmark_model(PatternModel(cold_calls=3, cold_ms=250.0), _X[:20], np.zeros(20, dtype=np.int64),
+                               num_runs=20, warmup_runs=3, throughput_batch_size=8)
+        _PATTERN_REPORTS[id(report_class)] = report
+    return _PATTERN_REPORTS[id(report_class)]
+
+
+@_check("test-part2-benchmark-model", "warm-up calls are not timed", points=1)
+def _report_warmup(ns: Namespace) -> None:
+    m = _pattern_report(ns).metrics
+    assert m["latency"]["max"] < 100 and m["latency_ms_mean"] < 20, (
+        f"the model's first calls take 250 ms and the report's max latency is {m['latency']['max']:.1f} ms: "
+        "benchmark_model must run warmup_runs untimed calls before timing (measure_latency does)")
+
+
+@_check("test-part2-benchmark-model", "statistics follow from the samples", points=3)
+def _report_statistics(ns: Namespace) -> None:
+    m = _pattern_report(ns).metrics
+    lat = m["latency"]
+    if m["latency"]["max"] >= 100:
+        return  # cold calls were timed: the warm-up check says so, and these statistics cannot be judged
+    std, mean = m["latency_ms_std"], m["latency_ms_mean"]
+    assert 3.0 < std < 8.0, (
+        f"20 calls of 2, 2, 2, 2, 12 ms have a standard deviation of about 4.1 ms; latency_ms_std is {std:.3g}. "
+        "Report the sample standard deviation (ddof = 1), not the variance")
+    assert 3.5 < mean < 7.0, f"those calls have a mean of about 4 ms; latency_ms_mean is {mean:.3g}"
+    assert lat["median"] < 3.5, f"16 of the 20 calls take 2 ms, so the median is about 2 ms; got {lat['median']:.3g}"
+    assert lat["p90"] > 10 and lat["p99"] > 10, (
+        f"4 of the 20 calls take 12 ms, so p90 and p99 are about 12 ms; got {lat['p90']:.3g} and {lat['p99']:.3g}")
+    assert lat["n"] == 20 and lat["min"] < 3.5, "latency.n must be num_runs and min the fastest call"
+    if "samples_ms" in lat:
+        problems = [str(p) for p in semantic_problems({"baseline": {"metrics": m}}) if "samples" in p.rule]
+        assert not problems, f"the statistics do not follow from latency.samples_ms: {problems}"
 
 
 # Part 3 · generate_submission ---------------------------------------------------------------
@@ -307,17 +415,18 @@ def _schema_errors(document: Any) -> list[str]:
             for e in jsonschema.Draft202012Validator(load_schema()).iter_errors(document)]
 
 
-@_check("test-part3-generate", "an optimized submission is valid")
+@_check("test-part3-generate", "an optimized submission is valid", points=5)
 def _generate_valid(ns: Namespace) -> None:
     sub = ns["generate_submission"](make_fake_report("base", 2.0, 0.04, 0.97),
                                     make_fake_report("opt", 0.5, 0.01, 0.96), ["quantization", "pruning"])
     assert not _schema_errors(sub), f"the submission does not match the schema: {_schema_errors(sub)}"
-    assert not semantic_problems(sub), [str(p) for p in semantic_problems(sub)]
+    assert not semantic_problems(sub), (
+        f"the submission breaks cross-field rules: {[str(p) for p in semantic_problems(sub)]}")
     assert sub["schema_version"] == SCHEMA_VERSION, f"schema_version must be {SCHEMA_VERSION}"
-    json.dumps(sub, allow_nan=False)
+    _plain_json(sub, "the submission")
 
 
-@_check("test-part3-generate", "a baseline-only submission")
+@_check("test-part3-generate", "a baseline-only submission", points=4)
 def _generate_baseline_only(ns: Namespace) -> None:
     only = ns["generate_submission"](make_fake_report("base", 2.0, 0.04, 0.97))
     assert only["submission_type"] == "baseline" and "optimized" not in only and "improvements" not in only, (
@@ -325,7 +434,7 @@ def _generate_baseline_only(ns: Namespace) -> None:
     assert not _schema_errors(only), f"the baseline-only submission does not match the schema: {_schema_errors(only)}"
 
 
-@_check("test-part3-generate", "reports are copied")
+@_check("test-part3-generate", "reports are copied", points=2)
 def _generate_copies(ns: Namespace) -> None:
     base = make_fake_report("base", 2.0, 0.04, 0.97)
     sub = ns["generate_submission"](base, make_fake_report("opt", 0.5, 0.01, 0.96), ["quantization"])
@@ -335,7 +444,7 @@ def _generate_copies(ns: Namespace) -> None:
         "copy the reports' metrics: later changes leaked into the submission")
 
 
-@_check("test-part3-generate", "a slowdown is a ratio below 1")
+@_check("test-part3-generate", "a slowdown is a ratio below 1", points=4)
 def _generate_slowdown(ns: Namespace) -> None:
     slow = ns["generate_submission"](make_fake_report("b", 1.0, 0.01, 0.9), make_fake_report("o", 4.0, 0.02, 0.9), ["x"])
     imp = slow["improvements"]
@@ -367,18 +476,18 @@ def _metrics(document: dict, which: str = "baseline") -> dict:
     return document[which]["metrics"]
 
 
-@_check("test-part4-validate", "written in the notebook")
+@_check("test-part4-validate", "written in the notebook", gate=True)
 def _validate_is_own(ns: Namespace) -> None:
     _own(ns, "validate_submission_schema")
 
 
-@_check("test-part4-validate", "true and false are not numbers")
+@_check("test-part4-validate", "true and false are not numbers", points=2)
 def _validate_booleans(ns: Namespace) -> None:
     _rejects(ns, _mutated(lambda d: _metrics(d).__setitem__("latency_ms_mean", True)), "latency_ms_mean")
     _rejects(ns, _mutated(lambda d: _metrics(d).__setitem__("parameter_count", False)), "parameter_count")
 
 
-@_check("test-part4-validate", "NaN and Infinity are refused")
+@_check("test-part4-validate", "NaN and Infinity are refused", points=2)
 def _validate_non_finite(ns: Namespace) -> None:
     _rejects(ns, _mutated(lambda d: _metrics(d, "optimized").__setitem__("latency_ms_std", float("nan"))),
              "latency_ms_std")
@@ -386,12 +495,12 @@ def _validate_non_finite(ns: Namespace) -> None:
     _rejects(ns, _mutated(lambda d: _metrics(d)["latency"].__setitem__("p90", float("nan"))), "p90")
 
 
-@_check("test-part4-validate", "a missing metric is refused")
+@_check("test-part4-validate", "a missing metric is refused", points=1)
 def _validate_missing(ns: Namespace) -> None:
     _rejects(ns, _mutated(lambda d: _metrics(d).pop("throughput_samples_per_sec")), "throughput_samples_per_sec")
 
 
-@_check("test-part4-validate", "cross-field rules")
+@_check("test-part4-validate", "cross-field rules", points=2)
 def _validate_semantic(ns: Namespace) -> None:
     _rejects(ns, _mutated(lambda d: d["improvements"].__setitem__("speedup", 1 / d["improvements"]["speedup"])),
              "speedup")
@@ -399,26 +508,50 @@ def _validate_semantic(ns: Namespace) -> None:
     _rejects(ns, _mutated(lambda d: _metrics(d)["latency"].__setitem__("p90", 99.0)), "p90")
 
 
-@_check("test-part4-validate", "unknown schema versions are refused")
+@_check("test-part4-validate", "unknown versions and non-objects are refused", points=1)
 def _validate_version(ns: Namespace) -> None:
     _rejects(ns, _mutated(lambda d: d.__setitem__("schema_version", "9.0.0")), "9.0.0")
+    _rejects(ns, "not a submission")
 
 
-@_check("test-part4-validate", "every problem at once")
+@_check("test-part4-validate", "every problem at once", points=1)
 def _validate_all_problems(ns: Namespace) -> None:
     _rejects(ns, _mutated(lambda d: (_metrics(d).__setitem__("accuracy", 1.5),
                                      _metrics(d, "optimized").__setitem__("model_size_mb", "small"))),
              "accuracy", "model_size_mb")
 
 
-@_check("test-part4-validate", "not an object")
-def _validate_not_object(ns: Namespace) -> None:
-    _rejects(ns, "not a submission")
+@_check("test-part4-validate", "numbers given as strings are refused", points=2)
+def _validate_strings(ns: Namespace) -> None:
+    _rejects(ns, _mutated(lambda d: _metrics(d).__setitem__("accuracy", "0.97")), "accuracy")
+    _rejects(ns, _mutated(lambda d: _metrics(d, "optimized").__setitem__("accuracy", "96%")), "accuracy")
+    _rejects(ns, _mutated(lambda d: _metrics(d)["throughput"].__setitem__("batch_size", "64")), "batch_size")
+
+
+@_check("test-part4-validate", "negative measurements are refused", points=2)
+def _validate_negatives(ns: Namespace) -> None:
+    for key in ("latency_ms_mean", "model_size_bytes", "throughput_samples_per_sec", "parameter_count"):
+        _rejects(ns, _mutated(lambda d: _metrics(d).__setitem__(key, -abs(_metrics(d)[key]) - 1)), key)
+    _rejects(ns, _mutated(lambda d: _metrics(d)["latency"].__setitem__("outliers", -1)), "outliers")
+
+
+@_check("test-part4-validate", "valid submissions are accepted", points=2)
+def _validate_accepts(ns: Namespace) -> None:
+    optimized = make_fake_submission()
+    baseline_only = {k: v for k, v in make_fake_submission().items() if k not in ("optimized", "improvements")}
+    baseline_only["submission_type"] = "baseline"
+    for name, document in (("an optimized submission", optimized), ("a baseline-only submission", baseline_only)):
+        try:
+            verdict = ns["validate_submission_schema"](document)
+        except ValueError as err:
+            raise AssertionError(f"{name} that is valid was refused; a validator must accept valid documents. "
+                                 f"It said: {str(err)[:300]}") from None
+        assert verdict is True, f"return True for a valid submission ({name} returned {verdict!r})"
 
 
 # Part 4 · save_submission -------------------------------------------------------------------
 
-@_check("test-part4-save", "NaN is never saved")
+@_check("test-part4-save", "NaN is never saved", points=5)
 def _save_refuses_nan(ns: Namespace) -> None:
     good = make_fake_submission()
     folder = tempfile.mkdtemp()
@@ -458,20 +591,36 @@ def _disk_full(ns: Namespace) -> Iterator[None]:
         ns.update(aliases)
 
 
-@_check("test-part4-save", "a crash while writing keeps the earlier file")
+@contextmanager
+def _file_size_limit(limit: int) -> Iterator[None]:
+    """Every write past ``limit`` bytes of any file fails with OSError, as on a full disk."""
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a write past the limit raises instead of killing
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+
+
+@_check("test-part4-save", "a crash while writing keeps the earlier file", points=5)
 def _save_is_atomic(ns: Namespace) -> None:
     good = make_fake_submission()
-    folder = tempfile.mkdtemp()
-    path = os.path.join(folder, "results.json")
-    ns["save_submission"](copy.deepcopy(good), path)
-    with _disk_full(ns):
-        try:
-            ns["save_submission"](copy.deepcopy(good), path)
-        except OSError:
-            pass
-    assert json.loads(Path(path).read_text(encoding="utf-8")) == good, (
-        "a save that crashed while writing clobbered the earlier file: write atomically")
-    assert sorted(os.listdir(folder)) == ["results.json"], f"a failed save left files behind: {sorted(os.listdir(folder))}"
+    for crash in (lambda: _disk_full(ns), lambda: _file_size_limit(500)):
+        folder = tempfile.mkdtemp()
+        path = os.path.join(folder, "results.json")
+        ns["save_submission"](copy.deepcopy(good), path)
+        with crash():
+            try:
+                ns["save_submission"](copy.deepcopy(good), path)
+            except OSError:
+                pass
+        assert json.loads(Path(path).read_text(encoding="utf-8")) == good, (
+            "a save that crashed while writing clobbered the earlier file: write the text to a temporary file in "
+            "the same folder, then os.replace it onto the target")
+        assert sorted(os.listdir(folder)) == ["results.json"], (
+            f"a failed save left files behind: {sorted(os.listdir(folder))}; remove the temporary file when it fails")
 
 
 # Part 5 · results.json ----------------------------------------------------------------------
@@ -482,13 +631,13 @@ def _results() -> dict:
     return json.loads(results.read_text(encoding="utf-8"))
 
 
-@_check("test-part5-results", "cross-field rules")
+@_check("test-part5-results", "cross-field rules", points=4)
 def _results_semantic(ns: Namespace) -> None:
     problems = semantic_problems(_results())
-    assert not problems, [str(p) for p in problems]
+    assert not problems, f"results.json breaks cross-field rules: {[str(p) for p in problems]}"
 
 
-@_check("test-part5-results", "the baseline is the trained SimpleMLP")
+@_check("test-part5-results", "the baseline is the trained SimpleMLP", points=3)
 def _results_baseline(ns: Namespace) -> None:
     results = _results()
     m = _metrics(results)
@@ -499,7 +648,7 @@ def _results_baseline(ns: Namespace) -> None:
     assert m["latency"]["n"] >= 200, "the workflow measures 200 latency runs"
 
 
-@_check("test-part5-results", "the optimized model says what was done")
+@_check("test-part5-results", "the optimized model says what was done", points=3)
 def _results_optimized(ns: Namespace) -> None:
     results = _results()
     if results["submission_type"] == "optimized":

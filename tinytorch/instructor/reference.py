@@ -101,8 +101,9 @@ def measure_latency(model: Module, X: np.ndarray, num_runs: int = 100, warmup_ru
     TODO: return a list of ``num_runs`` floats (ms). Each timed call is
     ``model(x1)`` where ``x1`` is a Tensor of one row of ``X`` with shape (1, features),
     made before timing. Run ``warmup_runs`` calls first and do not record them.
-    HINT: ``Benchmark(lambda: model(x1), runs=..., warmup_runs=...).run().samples_ms``,
-    or time each call yourself with ``time.perf_counter_ns()``.
+    HINT: under ``with no_grad():``, ``Benchmark(lambda: model(x1), runs=...,
+    warmup_runs=...).run().samples_ms`` gives the samples as an array: return
+    ``[float(v) for v in samples]``. Or time each call yourself with ``time.perf_counter_ns()``.
     """
     x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])
     with no_grad():
@@ -201,7 +202,9 @@ def generate_submission(baseline_report: BenchmarkReport, optimized_report: Opti
     "timestamp", "benchmark_config", "metrics"}`` from the report. With an optimized
     report add ``optimized`` (the same keys plus ``techniques_applied``, a list of
     strings) and ``improvements`` {speedup, compression_ratio, accuracy_delta} as
-    defined above; without one, include neither.
+    defined above; without one, include neither. An optimized report needs at least one
+    technique (the schema requires one): raise ``ValueError`` if ``techniques_applied``
+    is None or empty then.
     HINT: copy the reports' dicts (``copy.deepcopy``) so later changes to a report do
     not change the submission.
     """
@@ -221,9 +224,11 @@ def generate_submission(baseline_report: BenchmarkReport, optimized_report: Opti
         "baseline": entry(baseline_report),
     }
     if optimized_report is not None:
+        if not techniques_applied:
+            raise ValueError("an optimized report needs techniques_applied: name at least one technique")
         b, o = baseline_report.metrics, optimized_report.metrics
         submission["optimized"] = {**entry(optimized_report),
-                                   "techniques_applied": [str(t) for t in (techniques_applied or [])]}
+                                   "techniques_applied": [str(t) for t in techniques_applied]}
         submission["improvements"] = {
             "speedup": b["latency_ms_mean"] / o["latency_ms_mean"],
             "compression_ratio": b["model_size_mb"] / o["model_size_mb"],
@@ -275,8 +280,11 @@ def save_submission(submission: dict, filepath: str = "submission.json") -> str:
 
     TODO: call ``validate_submission_schema(submission)`` (let its error propagate), serialize with
     ``json.dumps(submission, indent=2, allow_nan=False)``, write to a temporary file in the
-    same directory (``tempfile.mkstemp(dir=...)``), ``os.replace`` it onto ``filepath``, and
-    return ``str(filepath)``. If anything fails, remove the temporary file and re-raise.
+    same directory (``tempfile.mkstemp(dir=...)``), give it the permissions any new file
+    gets here (``os.chmod(tmp_path, 0o666 & ~umask)``: mkstemp makes it private, 600),
+    ``os.replace`` it onto ``filepath``, and return ``str(filepath)``. If anything fails,
+    remove the temporary file and re-raise.
+    HINT: ``umask = os.umask(0); os.umask(umask)`` reads the umask (setting it back at once).
     """
     validate_submission_schema(submission)
     text = json.dumps(submission, indent=2, allow_nan=False) + "\n"
@@ -287,6 +295,9 @@ def save_submission(submission: dict, filepath: str = "submission.json") -> str:
             tmp.write(text)
             tmp.flush()
             os.fsync(tmp.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, filepath)
     except BaseException:
         if os.path.exists(tmp_path):

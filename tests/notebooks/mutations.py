@@ -1,0 +1,108 @@
+"""Classic student mistakes, one per notebook: each is an edit of one solution cell of the source.
+
+A mistake is written as the solution's own text with one passage replaced, so that the
+catalogue breaks loudly (the passage is not found) rather than silently when the solution
+changes. ``cost`` says how serious the mistake is, for reading the table of points lost:
+"major" breaks what the function is for, "minor" breaks one property of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import nbformat
+
+from tests.course import grade_ids
+
+
+@dataclass(frozen=True)
+class Mistake:
+    name: str
+    cell: str          # grade_id of the solution cell it edits
+    old: str           # passage of the solution cell ...
+    new: str           # ... and what the student wrote instead
+    graded_by: str     # the graded cell that should lose points
+    cost: str = "minor"
+
+
+MISTAKES = [
+    Mistake("MLP without the ReLU", "simple-mlp", "Linear(input_size, hidden_size, rng=rng), ReLU(),",
+            "Linear(input_size, hidden_size, rng=rng),", "test-part1-simplemlp", "major"),
+    Mistake("cpu_count as text", "system-info", '"cpu_count": os.cpu_count() or 1,',
+            '"cpu_count": str(os.cpu_count()),', "test-part2-system-info"),
+    Mistake("Wald interval instead of Wilson", "wilson",
+            "    center = (p + z * z / (2 * n)) / denominator\n"
+            "    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator",
+            "    center = p\n    half = z * math.sqrt(p * (1 - p) / n)", "test-part2-wilson", "major"),
+    Mistake("z fixed at 1.96", "wilson", "z = statistics.NormalDist().inv_cdf((1 + confidence) / 2)", "z = 1.96",
+            "test-part2-wilson"),
+    Mistake("impossible counts accepted", "wilson",
+            "    if n < 1 or not 0 <= correct <= n:\n"
+            '        raise ValueError(f"need 0 <= correct <= n and n >= 1; got correct={correct}, n={n}")\n', "",
+            "test-part2-wilson"),
+    Mistake("warm-up calls timed", "latency", "runs=num_runs, warmup_runs=warmup_runs,",
+            "runs=num_runs, warmup_runs=0,", "test-part2-latency", "major"),
+    Mistake("latency in seconds", "latency", "return [float(v) for v in result.samples_ms]",
+            "return [float(v) / 1000 for v in result.samples_ms]", "test-part2-latency", "major"),
+    Mistake("latency of the whole test set", "latency", "x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])",
+            "x1 = Tensor(np.asarray(X, dtype=np.float32))", "test-part2-latency", "major"),
+    Mistake("throughput as 1000 / latency", "throughput",
+            '"samples_per_sec": batch_size / (result.median / 1e3)}', '"samples_per_sec": 1000 / result.median}',
+            "test-part2-throughput", "major"),
+    Mistake("batch cut from X, not filled", "throughput",
+            "batch = Tensor(np.resize(X, (batch_size, X.shape[1])))", "batch = Tensor(X[:batch_size])",
+            "test-part2-throughput"),
+    Mistake("variance reported as the std", "benchmark-report", '"latency_ms_std": stats["std"],',
+            '"latency_ms_std": stats["std"] ** 2,', "test-part2-benchmark-model"),
+    Mistake("accuracy as a percentage", "benchmark-report", '"accuracy": correct / len(y_test),',
+            '"accuracy": 100 * correct / len(y_test),', "test-part2-benchmark-model", "major"),
+    Mistake("megabytes as MiB", "benchmark-report", '"model_size_mb": size_bytes / 1e6,',
+            '"model_size_mb": size_bytes / 2**20,', "test-part2-benchmark-model"),
+    Mistake("median reported as the mean", "benchmark-report", '"latency": {"batch_size": 1, **latency,',
+            '"latency": {"batch_size": 1, **latency, "median": stats["mean"],', "test-part2-benchmark-model"),
+    Mistake("BenchmarkResult told no warm-up", "benchmark-report",
+            "stats = BenchmarkResult(samples, warmup_runs=warmup_runs).to_dict()",
+            "stats = BenchmarkResult(samples).to_dict()", "test-part2-benchmark-model"),
+    Mistake("benchmark_model times without warm-up", "benchmark-report",
+            "samples = measure_latency(model, X_test, num_runs=num_runs, warmup_runs=warmup_runs)",
+            "samples = measure_latency(model, X_test, num_runs=num_runs, warmup_runs=0)",
+            "test-part2-benchmark-model"),
+    Mistake("speedup inverted", "generate-submission", '"speedup": b["latency_ms_mean"] / o["latency_ms_mean"],',
+            '"speedup": o["latency_ms_mean"] / b["latency_ms_mean"],', "test-part3-generate", "major"),
+    Mistake("reports not copied", "generate-submission", '"metrics": copy.deepcopy(report.metrics)}',
+            '"metrics": report.metrics}', "test-part3-generate"),
+    Mistake("improvements in a baseline-only submission", "generate-submission", "    return submission\n",
+            '    submission.setdefault("improvements", {"speedup": 1.0, "compression_ratio": 1.0, '
+            '"accuracy_delta": 0.0})\n    return submission\n', "test-part3-generate"),
+    Mistake("validator without the NaN walk", "validate", "    non_finite(submission, [])\n", "",
+            "test-part4-validate"),
+    Mistake("validator without the cross-field rules", "validate", "    problems += semantic_problems(submission)\n",
+            "", "test-part4-validate", "major"),
+    Mistake("validator stops at the first problem", "validate",
+            "    problems = [Problem(json_path(e.absolute_path), e.validator, e.message)\n"
+            "                for e in jsonschema.Draft202012Validator(load_schema()).iter_errors(submission)]",
+            "    problems = [Problem(json_path(e.absolute_path), e.validator, e.message)\n"
+            "                for e in jsonschema.Draft202012Validator(load_schema()).iter_errors(submission)][:1]\n"
+            "    if problems:\n        raise SubmissionError(problems)", "test-part4-validate"),
+    Mistake("validator insists on an optimized model", "validate", "    problems += semantic_problems(submission)\n",
+            "    problems += semantic_problems(submission)\n    if \"optimized\" not in submission:\n"
+            '        problems.append(Problem("$", "required", "an optimized model is required"))\n',
+            "test-part4-validate"),
+    Mistake("save writes straight into the target", "save",
+            'handle, tmp_path = tempfile.mkstemp(dir=folder, prefix=".submission-", suffix=".tmp")',
+            "handle, tmp_path = os.open(filepath, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), filepath",
+            "test-part4-save", "major"),
+    Mistake("save without validating", "save", "    validate_submission_schema(submission)\n    text = json.dumps",
+            "    text = json.dumps", "test-part4-save", "major"),
+    Mistake("save leaves its temporary file", "save", "        if os.path.exists(tmp_path):\n"
+            "            os.remove(tmp_path)\n", "", "test-part4-save"),
+]
+
+
+def mutated(source_nb, mistake: Mistake):
+    """A copy of the solution notebook with ``mistake`` planted in its cell."""
+    copy = nbformat.reads(nbformat.writes(source_nb), as_version=4)
+    cell = copy.cells[grade_ids(copy).index(mistake.cell)]
+    assert cell.source.count(mistake.old) == 1, f"{mistake.name}: the passage is not in {mistake.cell} once"
+    cell.source = cell.source.replace(mistake.old, mistake.new)
+    return copy

@@ -1,0 +1,55 @@
+"""The mutation runner: does the autograder tell right from wrong, and does a slip cost what it is worth?
+
+Each classic mistake of ``mutations.MISTAKES`` is planted alone in the solution notebook and
+graded by nbgrader; the correct alternatives of ``variants.ALTERNATIVE`` are graded together.
+The run fails if a correct alternative loses any point or if fewer than 90 % of the mistakes
+lose points. It prints the table of points lost per mistake (run pytest with ``-s``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .mutations import MISTAKES
+from .variants import ALTERNATIVE
+
+pytestmark = pytest.mark.nbgrader
+
+AUTOGRADED = 100
+
+
+def table(scores: dict, cells: dict) -> str:
+    solution = cells["solution"]
+    rows = [f"{'mistake':<46} {'cost':<6} {'lost':>5}  where"]
+    for i, mistake in enumerate(MISTAKES):
+        student = f"mistake-{i:02d}"
+        lost = AUTOGRADED - scores[student][0]
+        where = ", ".join(f"{cell} -{solution[cell] - got:g}" for cell, got in cells[student].items()
+                          if got is not None and solution[cell] is not None and got < solution[cell])
+        rows.append(f"{mistake.name:<46} {mistake.cost:<6} {lost:>5g}  {where or 'NOT CAUGHT'}")
+    alternative = scores["alternative"][0]
+    rows.append(f"{'correct alternatives (' + ', '.join(ALTERNATIVE) + ')':<46} {'':<6} "
+                f"{AUTOGRADED - alternative:>5g}  score {alternative:g}")
+    return "\n".join(rows)
+
+
+def test_mutation_table(graded):
+    scores, _, cells = graded
+    print("\n" + table(scores, cells))
+    assert len(MISTAKES) >= 20 and len(ALTERNATIVE) >= 5
+    assert scores["alternative"][0] == AUTOGRADED, "a correct alternative lost points:\n" + table(scores, cells)
+    caught = [m for i, m in enumerate(MISTAKES) if scores[f"mistake-{i:02d}"][0] < AUTOGRADED]
+    assert len(caught) >= 0.9 * len(MISTAKES), (
+        f"only {len(caught)} of {len(MISTAKES)} mistakes lost points:\n" + table(scores, cells))
+
+
+@pytest.mark.parametrize("index", range(len(MISTAKES)), ids=[m.name for m in MISTAKES])
+def test_each_mistake_costs_points_in_the_cell_that_grades_it(graded, index):
+    scores, _, cells = graded
+    mistake = MISTAKES[index]
+    student = f"mistake-{index:02d}"
+    assert cells[student][mistake.graded_by] < cells["solution"][mistake.graded_by], (
+        f"{mistake.name}: {mistake.graded_by} kept its {cells['solution'][mistake.graded_by]:g} points")
+    if mistake.cost == "major":
+        assert AUTOGRADED - scores[student][0] >= 5, f"{mistake.name} is major but cost only " \
+            f"{AUTOGRADED - scores[student][0]:g} points"

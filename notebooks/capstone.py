@@ -26,12 +26,16 @@
 # | 4 | `validate_submission_schema`, `save_submission` | 25 |
 # | 4b | the optimization workflow (no new code to grade: you run and read it) | 0 |
 # | 5 | the complete workflow that writes `results.json` | 10 |
+# | Reflection | five written answers, graded by hand | 10 |
 #
 # Every graded function has a visible test right after it. Hidden tests run when your
 # notebook is graded: they use small purpose-built models (one that is slow on its first
-# calls, one whose cost depends on the batch size, one stored in int8) to check that your
-# numbers mean what their names say. Run the visible tests as you go; if they pass and you
-# followed the instructions, you are in good shape.
+# calls, one whose calls take a known pattern of times, one whose cost depends on the batch
+# size, one stored in int8) to check that your numbers mean what their names say. Each hidden
+# check is one property with its own points, so a slip costs only what that property is worth;
+# your feedback lists each failed check with its points and what to fix. A visible test that
+# fails, though, stops its cell and costs all of that cell's points: run the visible tests as
+# you go. If they pass and you followed the instructions, you are in good shape.
 #
 # **Three pillars of a benchmark you can trust**
 #

@@ -13,6 +13,7 @@ import io
 import json
 import linecache
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,18 @@ def test_the_reference_refuses_an_optimized_report_without_techniques(correct):
         with pytest.raises(ValueError, match="name at least one technique"):
             correct["generate_submission"](make_fake_report("b", 1.0, 0.01, 0.9), make_fake_report("o", 0.5, 0.01, 0.9),
                                            techniques)
+
+
+def test_a_warning_from_student_code_never_reaches_stderr(correct, capsys):
+    """nbgrader scores a test cell 0 when it wrote anything to stderr."""
+    ns = student_code(dict(correct), '''
+import warnings as _w
+_wilson = wilson_interval
+def wilson_interval(correct, n, confidence=0.95):
+    _w.warn("a student warning", RuntimeWarning)
+    return _wilson(correct, n, confidence)
+''')
+    with warnings.catch_warnings(record=True) as escaped:
+        warnings.simplefilter("always")
+        assert graded("test-part2-wilson", ns) is None
+    assert escaped == [] and capsys.readouterr().err == ""

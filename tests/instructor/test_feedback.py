@@ -9,24 +9,29 @@ import nbformat
 from tinytorch.instructor import checks
 from tinytorch.instructor.feedback import HIDDEN_PLACEHOLDER, WITHHELD, ScrubHiddenTests
 
-VERDICT = "1 of 2 hidden checks failed:\n✗ warmup calls are not timed: the 250 ms cold calls leaked"
+VERDICT = ("1 of 2 hidden checks failed (5 of 10 points):\n"
+           "✗ warmup calls are not timed (-5 points): the 250 ms cold calls leaked")
 CHECK_LINE = next(line for line in Path(checks.__file__).read_text().splitlines() if "cold_calls=3" in line)
+VISIBLE = 'assert len(samples) == 30, "return num_runs samples"'
 
 
-def graded_cell(failed: bool) -> nbformat.NotebookNode:
+def graded_cell(outcome: str = "passed") -> nbformat.NotebookNode:
+    """The latency test cell as autograding leaves it: passed, failed hidden checks, or failed its visible test."""
     cell = nbformat.v4.new_code_cell(
-        'assert len(samples) == 30, "return num_runs samples"\n'
+        f"{VISIBLE}\n"
         "### BEGIN HIDDEN TESTS\n"
-        "from tinytorch.instructor.checks import failed_checks\n"
-        'assert not (_failed := failed_checks("test-part2-latency", globals())), _failed\n'
+        "from tinytorch.instructor.checks import graded\n"
+        'graded("test-part2-latency", globals())\n'
         "### END HIDDEN TESTS")
     cell.metadata["nbgrader"] = {"grade": True, "grade_id": "test-part2-latency", "points": 10, "locked": True}
-    if failed:
+    if outcome == "hidden":
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=VERDICT + "\n"),
+                        nbformat.v4.new_output("execute_result", data={"text/plain": "5.0"}, execution_count=1)]
+    elif outcome == "visible":
         cell.outputs = [nbformat.v4.new_output(
-            "error", ename="AssertionError", evalue=VERDICT,
-            traceback=["\x1b[0;31mAssertionError\x1b[0m  Traceback (most recent call last)",
-                       '----> 4 assert not (_failed := failed_checks("test-part2-latency", globals())), _failed',
-                       f"AssertionError: {VERDICT}"])]
+            "error", ename="AssertionError", evalue="return num_runs samples",
+            traceback=["\x1b[0;31mAssertionError\x1b[0m  Traceback (most recent call last)", f"----> 1 {VISIBLE}",
+                       "AssertionError: return num_runs samples"])]
     return cell
 
 
@@ -36,15 +41,20 @@ def scrub(*cells: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def test_the_hidden_region_becomes_one_line_and_the_visible_test_stays():
-    cell = scrub(graded_cell(failed=False)).cells[0]
-    assert cell.source == f'assert len(samples) == 30, "return num_runs samples"\n{HIDDEN_PLACEHOLDER}'
+    cell = scrub(graded_cell()).cells[0]
+    assert cell.source == f"{VISIBLE}\n{HIDDEN_PLACEHOLDER}"
 
 
-def test_a_failed_cell_keeps_its_verdict_and_loses_the_traceback():
-    cell = scrub(graded_cell(failed=True)).cells[0]
-    (error,) = cell.outputs
-    assert error.traceback == [f"AssertionError: {VERDICT}"] and error.evalue == VERDICT
-    assert "failed_checks" not in str(cell)
+def test_failed_hidden_checks_keep_their_verdict_and_the_points_earned():
+    cell = scrub(graded_cell("hidden")).cells[0]
+    assert [o.output_type for o in cell.outputs] == ["stream", "execute_result"]
+    assert cell.outputs[0].text == VERDICT + "\n" and cell.outputs[1].data["text/plain"] == "5.0"
+    assert 'graded("' not in str(cell) and "tinytorch.instructor" not in str(cell)
+
+
+def test_a_failed_visible_test_keeps_its_message_and_loses_the_traceback():
+    (error,) = scrub(graded_cell("visible")).cells[0].outputs
+    assert error.traceback == ["AssertionError: return num_runs samples"]
 
 
 def test_an_output_that_quotes_the_checks_is_withheld_whole():

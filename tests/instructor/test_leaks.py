@@ -56,7 +56,7 @@ def test_a_line_the_student_is_shown_anyway_is_no_secret():
 
 def test_short_lines_imports_and_comments_are_not_substantive():
     assert not substantive("    return x")
-    assert not substantive("from tinytorch.instructor.checks import failed_checks")
+    assert not substantive("from tinytorch.instructor.checks import graded")
     assert not substantive("# a comment that is long enough to count")
     assert substantive("    products = [s * w for s, w in zip(scores, weights)]")
 
@@ -116,7 +116,14 @@ def test_the_repository_secrets_cover_solutions_hidden_tests_and_checks():
     secrets = default_secrets(ROOT)
     kinds = {kind for kind in secrets.values()}
     assert kinds == {"solution", "hidden test"}
-    assert any("failed_checks(" in line for line, kind in secrets.items() if kind == "hidden test")
+    assert any(line.startswith("graded(\"") for line, kind in secrets.items() if kind == "hidden test")
     assert any("cold calls leaked into the statistics" in line for line in secrets), "checks.py lines are secrets"
     assert any("mkstemp" in line for line, kind in secrets.items() if kind == "solution")
     assert len(secrets) > 150
+
+
+def test_the_rubrics_of_the_written_answers_are_secrets():
+    """Markdown answer cells hold their rubric in a solution region; the release shows YOUR ANSWER HERE."""
+    secrets = default_secrets(ROOT)
+    rubric = [line for line, kind in secrets.items() if kind == "solution" and "McNemar" in line]
+    assert rubric, "a rubric line of reflection-4 must be a secret"

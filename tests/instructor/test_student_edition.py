@@ -70,7 +70,7 @@ def planted_lines() -> dict[str, str]:
     def first(kind: str, fragment: str) -> str:
         return next(line for line, k in sorted(SECRETS.items()) if k == kind and fragment in line)
     return {"solution": first("solution", "mkstemp"),
-            "hidden-test region": first("hidden test", 'failed_checks("test-part2-latency"'),
+            "hidden-test region": first("hidden test", 'graded("test-part2-latency"'),
             "hidden check": first("hidden test", "cold calls leaked")}
 
 
@@ -254,7 +254,7 @@ def test_feedback_holds_no_hidden_test_and_no_solution_the_student_did_not_write
     leaks = scan_file(page, SECRETS, name=page.name, allowed=own)
     assert not leaks, "\n".join(map(str, leaks[:10]))
     text = visible_text(page.read_text())
-    for word in ("failed_checks", "tinytorch.instructor"):
+    for word in ('graded("', "tinytorch.instructor"):
         assert word not in text or any(word in line for line in own), f"{word} in the feedback of {student}"
     assert text.count(HIDDEN_PLACEHOLDER) == 10, "each graded cell says that hidden checks ran"
 
@@ -264,7 +264,7 @@ def test_feedback_names_each_failed_check_and_why(graded):
     text = (course / "feedback" / "edition_mistakes" / "capstone" / "capstone.html").read_text()
     plain = visible_text(text)
     assert "hidden checks failed" in plain
-    assert "✗ warmup calls are not timed: the 250 ms cold calls leaked into the statistics" in plain
+    assert "✗ warmup calls are not timed (-5 points): the 250 ms cold calls leaked into the statistics" in plain
     assert "✗ NaN and Infinity are refused" in plain
     print("\n" + next(line for line in plain.splitlines() if "warmup calls are not timed" in line))
 

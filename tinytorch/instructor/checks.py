@@ -1,15 +1,18 @@
-"""The capstone's hidden checks: run by each graded cell in one line, reported by name and message.
+"""The capstone's hidden checks: run by each graded cell in one line, each worth its own points.
 
-The graded cells of the notebook call, inside their hidden-test region::
+The graded cells of the notebook end, inside their hidden-test region, with::
 
-    from tinytorch.instructor.checks import failed_checks
-    assert not (_failed := failed_checks("test-part2-latency", globals())), _failed
+    from tinytorch.instructor.checks import graded
+    graded("test-part2-latency", globals())
 
 so the checks' code lives here, in the instructor edition only, and never in a notebook
-cell that grading copies into a student's feedback. Every check of the cell runs, even
-after one fails, and the assertion lists each failed check with what went wrong and
-what to fix. An exception raised by the student's code is caught here and reported with
-the line of the student's notebook that raised it; no traceback into this module ever
+cell that grading copies into a student's feedback. A cell's checks are independent
+properties, each registered with its points (the cell's points are their sum). Every check
+runs, even after one fails. When all pass the call prints nothing and returns None, which
+nbgrader counts as full marks; otherwise it prints each failed check with the points it
+cost and what to fix, and returns the points earned, which nbgrader takes as the cell's
+partial credit. An exception raised by the student's code is caught here and reported
+with the line of the student's notebook that raised it; no traceback into this module ever
 reaches the notebook, whose outputs become the feedback.
 
 Checks read the student's functions from the notebook's namespace, but build their own
@@ -28,6 +31,7 @@ import signal
 import tempfile
 import time
 import traceback
+import warnings
 from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -97,7 +101,11 @@ def score(cell: str, namespace: Namespace) -> tuple[float, float, str]:
     failures, lost, gate_failed = [], 0.0, False
     for check in CHECKS[cell]:
         try:
-            check.run(namespace)
+            # nbgrader gives 0 to a test cell with any output on stderr: a warning raised while a
+            # check runs the student's code must not cost the cell more than the check is worth.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                check.run(namespace)
             continue
         except AssertionError as exc:
             why = str(exc) or "the check failed without a message (please report this to your instructor)"

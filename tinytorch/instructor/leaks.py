@@ -70,14 +70,17 @@ def region_lines(text: str) -> tuple[dict[str, set[str]], set[str]]:
     """({kind: normalized lines inside regions of that kind}, normalized lines outside every region)."""
     inside: dict[str, set[str]] = {kind: set() for kind in REGIONS}
     outside: set[str] = set()
-    current = None
+    current, markdown = None, False
     for line in text.splitlines():
+        if line.startswith("# %%"):   # a jupytext cell header: a markdown cell's lines are "# "-prefixed text
+            markdown = "[markdown]" in line
         marker = next(((kind, begin in line) for kind, (begin, end) in REGIONS.items() if begin in line or end in line),
                       None)
         if marker:
             current = marker[0] if marker[1] else None
         else:
-            (inside[current] if current else outside).add(_normal(line))
+            words = line[2:] if markdown and line.startswith("# ") else line
+            (inside[current] if current else outside).add(_normal(words))
     return inside, outside
 
 

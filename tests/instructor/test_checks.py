@@ -299,3 +299,14 @@ def wilson_interval(correct, n, confidence=0.95):
         warnings.simplefilter("always")
         assert graded("test-part2-wilson", ns) is None
     assert escaped == [] and capsys.readouterr().err == ""
+
+
+def test_part5_reads_the_built_submission_when_saving_failed_so_a_slip_is_not_paid_twice(correct, results_dir,
+                                                                                      tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)   # no results.json here: the workflow's save refused
+    built = json.loads((results_dir / "results.json").read_text(encoding="utf-8"))
+    earned, possible, report = score("test-part5-results", dict(correct, submission=built))
+    assert (earned, possible) == (6, 10), report
+    assert report.splitlines()[1].startswith("✗ results.json is written and valid (-4 points): the workflow did not")
+    earned, _, report = score("test-part5-results", dict(correct))
+    assert earned == 0 and "run the workflow cell" in report

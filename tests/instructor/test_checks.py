@@ -310,3 +310,11 @@ def test_part5_reads_the_built_submission_when_saving_failed_so_a_slip_is_not_pa
     assert report.splitlines()[1].startswith("✗ results.json is written and valid (-4 points): the workflow did not")
     earned, _, report = score("test-part5-results", dict(correct))
     assert earned == 0 and "run the workflow cell" in report
+
+
+def test_every_hidden_assertion_says_what_to_fix():
+    import ast
+
+    tree = ast.parse(Path(checks.__file__).read_text(encoding="utf-8"))
+    silent = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert) and node.msg is None]
+    assert not silent, f"asserts without a message at lines {silent} of checks.py"

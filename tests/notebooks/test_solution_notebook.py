@@ -43,3 +43,11 @@ def test_results_json_written_by_the_notebook_validates(executed):
     from tinytorch.olympics import validate_submission_schema
     assert validate_submission_schema(doc) and not semantic_problems(doc)
     assert doc["submission_type"] == "optimized" and doc["baseline"]["metrics"]["accuracy"] >= 0.95
+
+
+def test_graded_cells_print_nothing_when_they_pass(executed):
+    """Silence means full marks: a passing test cell shows no output, not even the points."""
+    nb, _ = executed
+    noisy = {c.metadata["nbgrader"]["grade_id"]: c.outputs for c in nb.cells
+             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade") and c.get("outputs")}
+    assert not noisy, noisy

@@ -127,3 +127,9 @@ def test_the_rubrics_of_the_written_answers_are_secrets():
     secrets = default_secrets(ROOT)
     rubric = [line for line, kind in secrets.items() if kind == "solution" and "McNemar" in line]
     assert rubric, "a rubric line of reflection-4 must be a secret"
+
+
+def test_a_line_the_public_package_holds_too_is_no_secret():
+    secrets = default_secrets(ROOT)
+    assert "@dataclass(frozen=True)" not in secrets and "except (TypeError, ValueError) as exc:" not in secrets
+    assert any("cold calls leaked into the statistics" in line for line in secrets)

@@ -29,7 +29,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from tests.course import ROOT, build_course, run_tool, with_cells
-from tests.notebooks.variants import ALTERNATIVE, MISTAKES
+from tests.notebooks.variants import ALTERNATIVE
 from tinytorch.instructor.feedback import HIDDEN_PLACEHOLDER, WITHHELD
 from tinytorch.instructor.leaks import default_secrets, scan_file, scan_tree
 
@@ -64,6 +64,35 @@ pathlib.Path("stolen.txt").write_text(_stolen)
 print(_stolen)
 """
 
+
+# Three classic mistakes in a student's own words: warm-up timed, a validator that checks the schema
+# only (so NaN passes it), and a save whose JSON text allows NaN.
+MISTAKEN_CELLS = {
+    "latency": '''
+def measure_latency(model, X, num_runs=100, warmup_runs=10):
+    x1 = Tensor(np.asarray(X[:1], dtype=np.float32))
+    # the "warmup" calls are timed like the others and the first num_runs samples kept
+    samples = Benchmark(lambda: model(x1), runs=warmup_runs + num_runs, warmup_runs=0).run().samples_ms
+    return list(samples[:num_runs])
+''',
+    "validate": '''
+def validate_submission_schema(submission):
+    errors = list(jsonschema.Draft202012Validator(load_schema()).iter_errors(submission))
+    if errors:
+        raise ValueError("; ".join(f"{json_path(e.absolute_path)}: {e.message}" for e in errors))
+    return True
+''',
+    "save": '''
+def save_submission(submission, filepath="submission.json"):
+    validate_submission_schema(submission)
+    text = json.dumps(submission, indent=2)
+    tmp = filepath + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, filepath)
+    return filepath
+''',
+}
 
 def planted_lines() -> dict[str, str]:
     """One secret of each kind: a solution line, a hidden-test region line, a line of the hidden checks."""
@@ -219,7 +248,7 @@ def graded(fresh_python, edition, tmp_path_factory):
     submissions = {"edition_correct": written, "edition_thief": thief,
                    "release_correct": with_cells(release, ALTERNATIVE),
                    "edition_untouched": edition_notebook(edition),
-                   "edition_mistakes": with_cells(edition_notebook(edition), {**ALTERNATIVE, **MISTAKES["mistakes_b"][0]})}
+                   "edition_mistakes": with_cells(edition_notebook(edition), {**ALTERNATIVE, **MISTAKEN_CELLS})}
     for student, nb in submissions.items():
         folder = course / "submitted" / student / "capstone"
         folder.mkdir(parents=True)
@@ -235,7 +264,7 @@ def graded(fresh_python, edition, tmp_path_factory):
 def test_a_correct_solution_passes_its_visible_tests_in_the_edition(graded):
     _, written, _, _ = graded
     assert not errors(written), errors(written)
-    graded_cells = [c for c in written.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    graded_cells = [c for c in written.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
     assert len(graded_cells) == 10 and all(c.get("execution_count") for c in graded_cells)
 
 

@@ -25,7 +25,7 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
-from tinytorch.instructor.leaks import REGIONS, scan_file, scan_text, secret_lines
+from tinytorch.instructor.leaks import REGIONS, public_sources, scan_file, scan_text, secret_lines
 
 __all__ = ["ScrubHiddenTests", "remove_leaking_files", "HIDDEN_PLACEHOLDER", "WITHHELD"]
 
@@ -74,8 +74,9 @@ def _withheld(output: Any) -> Any:
 def _hidden_secrets(notebook_text: str) -> dict[str, str]:
     """The hidden-test lines: those of the notebook's hidden regions and those of checks.py."""
     checks = Path(__file__).with_name("checks.py").read_text(encoding="utf-8")
-    return {line: kind for line, kind in secret_lines(notebook_text, hidden_sources=[checks]).items()
-            if kind == "hidden test"}
+    public = public_sources(Path(__file__).resolve().parents[1])
+    return {line: kind for line, kind in secret_lines(notebook_text, hidden_sources=[checks],
+                                                      public_sources=public).items() if kind == "hidden test"}
 
 
 class ScrubHiddenTests(Preprocessor):

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-__all__ = ["REGIONS", "Leak", "substantive", "region_lines", "secret_lines", "scan_text", "scan_file", "scan_tree",
-           "default_secrets"]
+__all__ = ["REGIONS", "Leak", "substantive", "region_lines", "secret_lines", "public_sources", "scan_text",
+           "scan_file", "scan_tree", "default_secrets"]
 
 REGIONS = {"solution": ("### BEGIN SOLUTION", "### END SOLUTION"),
            "hidden test": ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")}
@@ -84,10 +84,16 @@ def region_lines(text: str) -> tuple[dict[str, set[str]], set[str]]:
     return inside, outside
 
 
-def secret_lines(notebook_text: str, hidden_sources: Iterable[str] = (), solution_sources: Iterable[str] = ()
-                 ) -> dict[str, str]:
-    """{normalized secret line: kind} from the notebook's regions and whole instructor-only source files."""
+def secret_lines(notebook_text: str, hidden_sources: Iterable[str] = (), solution_sources: Iterable[str] = (),
+                 public_sources: Iterable[str] = ()) -> dict[str, str]:
+    """{normalized secret line: kind} from the notebook's regions and whole instructor-only source files.
+
+    A line that also occurs in ``public_sources`` (the code every student gets) is no secret:
+    ``@dataclass(frozen=True)`` in the hidden checks gives nothing away.
+    """
     inside, public = region_lines(notebook_text)
+    for text in public_sources:
+        public.update(_normal(line) for line in text.splitlines())
     for kind, texts in (("hidden test", hidden_sources), ("solution", solution_sources)):
         for text in texts:
             inside[kind].update(_normal(line) for line in text.splitlines())
@@ -106,7 +112,14 @@ def default_secrets(root: Path) -> dict[str, str]:
     package = root / "tinytorch" / "instructor"
     return secret_lines((root / "notebooks" / "capstone.py").read_text(encoding="utf-8"),
                         hidden_sources=[(package / "checks.py").read_text(encoding="utf-8")],
-                        solution_sources=[(package / "reference.py").read_text(encoding="utf-8")])
+                        solution_sources=[(package / "reference.py").read_text(encoding="utf-8")],
+                        public_sources=public_sources(root / "tinytorch"))
+
+
+def public_sources(package: Path) -> list[str]:
+    """The text of every module of the ``tinytorch`` package at ``package`` that students get (all but instructor/)."""
+    instructor = package / "instructor"
+    return [path.read_text(encoding="utf-8") for path in sorted(package.rglob("*.py")) if instructor not in path.parents]
 
 
 def scan_text(name: str, text: str, secrets: dict[str, str], allowed: Iterable[str] = ()) -> list[Leak]:

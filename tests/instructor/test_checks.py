@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tinytorch.instructor import checks, reference
-from tinytorch.instructor.checks import CHECKS, failed_checks, graded, score
+from tinytorch.instructor.checks import CHECKS, graded, score
 from tinytorch.olympics.cli import main as olympics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +39,11 @@ def notebook_namespace() -> dict:
 
 
 student_code = run_cell
+
+
+def failed_checks(cell: str, namespace: dict) -> str:
+    """The report of ``cell``'s hidden checks: '' when all pass."""
+    return score(cell, namespace)[2]
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +243,8 @@ BenchmarkReport.__module__ = "__main__"
 def test_benchmark_model_statistics_and_warmup_are_checked(correct, body, failing):
     _, _, report = score("test-part2-benchmark-model", _benchmark_model_with(correct, body))
     failed = [line.split(" (", 1)[0][2:] for line in report.splitlines()[1:]]
-    assert failed == [failing], report
+    # A wrong median may also put the percentiles out of order on a noisy machine: that check may fail too.
+    assert failing in failed and set(failed) <= {failing, "latency at batch 1, throughput at its batch"}, report
 
 
 @pytest.mark.parametrize("validator, failing", [

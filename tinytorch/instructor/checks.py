@@ -49,7 +49,7 @@ from tinytorch.datasets.digits import digits_sha256
 from tinytorch.olympics.schema import SCHEMA_VERSION, json_path, load_schema, semantic_problems
 from tinytorch.olympics.testing import PatternModel, SleepyModel, make_fake_report, make_fake_submission
 
-__all__ = ["CHECKS", "HiddenCheck", "failed_checks", "graded", "score"]
+__all__ = ["CHECKS", "HiddenCheck", "graded", "score"]
 
 Namespace = dict[str, Any]
 Check = Callable[[Namespace], None]
@@ -122,11 +122,6 @@ def score(cell: str, namespace: Namespace) -> tuple[float, float, str]:
         return possible, possible, ""
     header = f"{len(failures)} of {len(CHECKS[cell])} hidden checks failed ({earned:g} of {possible:g} points):"
     return earned, possible, "\n".join([header, *failures])
-
-
-def failed_checks(cell: str, namespace: Namespace) -> str:
-    """The report of ``cell``'s hidden checks: '' when all pass."""
-    return score(cell, namespace)[2]
 
 
 def graded(cell: str, namespace: Namespace) -> Optional[float]:
@@ -402,15 +397,24 @@ def _report_statistics(ns: Namespace) -> None:
     lat = m["latency"]
     if m["latency"]["max"] >= 100:
         return  # cold calls were timed: the warm-up check says so, and these statistics cannot be judged
-    std, mean = m["latency_ms_std"], m["latency_ms_mean"]
-    assert 3.0 < std < 8.0, (
+    # A busy machine adds about the same delay to every sleep, so each statistic is judged
+    # against the fastest call (2 ms plus that delay) rather than against absolute times.
+    std, fastest = m["latency_ms_std"], lat["min"]
+    assert lat["n"] == 20, f"latency.n must be num_runs (20), got {lat['n']}"
+    assert 3.0 < std < 12.0, (
         f"20 calls of 2, 2, 2, 2, 12 ms have a standard deviation of about 4.1 ms; latency_ms_std is {std:.3g}. "
         "Report the sample standard deviation (ddof = 1), not the variance")
-    assert 3.5 < mean < 7.0, f"those calls have a mean of about 4 ms; latency_ms_mean is {mean:.3g}"
-    assert lat["median"] < 3.5, f"16 of the 20 calls take 2 ms, so the median is about 2 ms; got {lat['median']:.3g}"
-    assert lat["p90"] > 10 and lat["p99"] > 10, (
-        f"4 of the 20 calls take 12 ms, so p90 and p99 are about 12 ms; got {lat['p90']:.3g} and {lat['p99']:.3g}")
-    assert lat["n"] == 20 and lat["min"] < 3.5, "latency.n must be num_runs and min the fastest call"
+    above = {key: value - fastest for key, value in (("latency_ms_mean", m["latency_ms_mean"]),
+                                                      ("median", lat["median"]), ("p90", lat["p90"]),
+                                                      ("p99", lat["p99"]))}
+    assert 1.0 < above["latency_ms_mean"] < 5.0, (
+        f"those calls have a mean about 2 ms above the fastest call; latency_ms_mean is "
+        f"{above['latency_ms_mean']:.3g} ms above it")
+    assert above["median"] < 1.5, (
+        f"16 of the 20 calls take 2 ms, so the median is about the fastest call; it is {above['median']:.3g} ms above")
+    assert above["p90"] > 8 and above["p99"] > 8, (
+        f"4 of the 20 calls take 12 ms, so p90 and p99 are about 10 ms above the fastest call; they are "
+        f"{above['p90']:.3g} and {above['p99']:.3g} ms above")
     if "samples_ms" in lat:
         problems = [str(p) for p in semantic_problems({"baseline": {"metrics": m}}) if "samples" in p.rule]
         assert not problems, f"the statistics do not follow from latency.samples_ms: {problems}"

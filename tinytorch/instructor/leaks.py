@@ -119,7 +119,8 @@ def default_secrets(root: Path) -> dict[str, str]:
 def public_sources(package: Path) -> list[str]:
     """The text of every module of the ``tinytorch`` package at ``package`` that students get (all but instructor/)."""
     instructor = package / "instructor"
-    return [path.read_text(encoding="utf-8") for path in sorted(package.rglob("*.py")) if instructor not in path.parents]
+    return [path.read_text(encoding="utf-8") for path in sorted(package.rglob("*.py"))
+            if instructor not in path.parents]
 
 
 def scan_text(name: str, text: str, secrets: dict[str, str], allowed: Iterable[str] = ()) -> list[Leak]:

@@ -323,6 +323,7 @@ def _sample_interval_problems(path: list, lat: Any, unit: np.ndarray, scale: _Sc
                           f"interval [{stated[0]:g}, {stated[1]:g}] but the listed samples give "
                           f"[{scale.ms(low):g}, {scale.ms(high):g}] ({how})")
 
+
 def _interval_problems(path: list, interval: Any, stat: Optional[float], stat_name: str) -> Iterator[Problem]:
     lo, hi = _number(_get(interval, 0)), _number(_get(interval, 1))
     if lo is None or hi is None:

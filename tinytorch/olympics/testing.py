@@ -60,7 +60,8 @@ class PatternModel(Module):
         if x.shape[0] == 1:
             k = self.single_calls
             self.single_calls += 1
-            pause = self.cold_ms if k < self.cold_calls else self.pattern_ms[(k - self.cold_calls) % len(self.pattern_ms)]
+            warm = k - self.cold_calls
+            pause = self.cold_ms if warm < 0 else self.pattern_ms[warm % len(self.pattern_ms)]
         else:
             pause = self.batch_ms
         time.sleep(pause / 1e3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pytest
 
@@ -170,3 +172,52 @@ def test_manual_seed_makes_default_initialisation_repeatable():
 
 def test_parameters_are_float32_parameters():
     assert all(isinstance(p, Parameter) and p.dtype == np.float32 for p in mlp().parameters())
+
+
+class _Holder(Module):
+    """Children in every place a module can hold them: an attribute, a list, a tuple, a named tuple."""
+
+    def __init__(self, layers: list[Module]) -> None:
+        super().__init__()
+        self.first = layers[0]
+        self.listed = [layers[1], "not a module"]
+        self.tupled = (layers[2], 3)
+        self.named = _Pair(layers[3], layers[0])   # shares layers[0] with .first
+
+
+class _Pair(NamedTuple):
+    left: Module
+    right: Module
+
+
+def test_replace_children_reaches_attributes_lists_tuples_and_named_tuples():
+    layers = [Linear(2, 2) for _ in range(4)]
+    holder = _Holder(layers)
+    asked: list[int] = []
+
+    def to_relu(m: Module) -> Module | None:
+        asked.append(id(m))
+        return ReLU() if isinstance(m, Linear) else None
+
+    holder.replace_children(to_relu)
+    assert isinstance(holder.first, ReLU) and isinstance(holder.listed[0], ReLU)
+    assert holder.listed[1] == "not a module" and holder.tupled[1] == 3
+    assert isinstance(holder.tupled, tuple) and isinstance(holder.tupled[0], ReLU)
+    assert isinstance(holder.named, _Pair) and isinstance(holder.named.left, ReLU)
+    assert holder.named.right is holder.first, "a module held twice gets one replacement, held twice"
+    assert sorted(asked) == sorted(id(m) for m in layers), "each module is asked about once"
+    assert [type(c).__name__ for _, c in holder.named_children()] == ["ReLU"] * 5
+
+
+def test_replace_children_descends_only_where_nothing_was_replaced():
+    inner = Sequential(Linear(2, 2), ReLU())
+    outer = Sequential(inner, Linear(2, 2))
+    seen: list[str] = []
+
+    def keep_but_record(m: Module) -> Module | None:
+        seen.append(type(m).__name__)
+        return Sequential() if m is inner else None
+
+    outer.replace_children(keep_but_record)
+    assert seen == ["Sequential", "Linear"], "a replacement's old children are not visited"
+    assert isinstance(outer.layers[0], Sequential) and not outer.layers[0].layers

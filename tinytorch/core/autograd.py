@@ -5,6 +5,10 @@ node: the tensors it read and a closure that turns the gradient of its output in
 gradients of those inputs. ``backward`` visits the nodes in reverse topological order,
 so each node's output gradient is complete before it is pushed to its inputs.
 
+This module works on plain arrays and on any object shaped like a :class:`Node`; it
+does not import the Tensor. The Tensor decides how a gradient is stored
+(``_accumulate_grad``), so differentiation can be read, and tested, on its own.
+
 Recording costs time and keeps intermediate arrays alive. Inference needs neither,
 so :class:`no_grad` switches recording off; that is what makes a latency number
 measure the model rather than the bookkeeping.
@@ -13,16 +17,25 @@ measure the model rather than the bookkeeping.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Optional, Protocol, TypeVar
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from tinytorch.core.tensor import Tensor
-
-__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "backward", "unbroadcast", "requires_graph", "any_requires_grad"]
+__all__ = ["Node", "no_grad", "enable_grad", "is_grad_enabled", "backward", "unbroadcast", "requires_graph",
+           "any_requires_grad"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class Node(Protocol):
+    """What backward needs of a value in the graph (a Tensor is one)."""
+
+    requires_grad: bool
+    _parents: tuple[Any, ...]
+    _backward: Optional[Callable[[np.ndarray], tuple[Optional[np.ndarray], ...]]]
+
+    def _accumulate_grad(self, grad: np.ndarray) -> None:
+        """Add ``grad`` to this value's ``.grad``."""
 
 
 class _GradMode:
@@ -91,15 +104,15 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
+def _topological_order(root: Node) -> list[Node]:
     """Tensors reachable from ``root``, each listed after every tensor it depends on.
 
     Iterative depth-first search: a deep graph (a long training unroll) must not hit
     Python's recursion limit.
     """
-    order: list[Tensor] = []
+    order: list[Node] = []
     visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
         if children_done:
@@ -115,27 +128,22 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def backward(root: Tensor, grad: np.ndarray) -> None:
-    """Propagate ``grad`` (d loss / d root) to every tensor in root's graph.
+def backward(root: Node, grad: np.ndarray) -> None:
+    """Propagate ``grad`` (d loss / d root) to every value in root's graph.
 
     Gradients accumulate into ``.grad`` as in PyTorch, so an optimizer must call
     ``zero_grad()`` between steps.
     """
-    from tinytorch.core.tensor import Tensor
-
     pending: dict[int, np.ndarray] = {id(root): grad}
     for node in reversed(_topological_order(root)):
         node_grad = pending.pop(id(node), None)
         if node_grad is None:
             continue
         if node.requires_grad:
-            if node.grad is None:
-                node.grad = Tensor._wrap(node_grad.astype(node.data.dtype, copy=True))
-            else:
-                node.grad.data += node_grad
+            node._accumulate_grad(node_grad)
         if node._backward is None:
             continue
-        for parent, parent_grad in zip(node._parents, node._backward(node_grad)):
+        for parent, parent_grad in zip(node._parents, node._backward(node_grad), strict=True):
             if parent_grad is None or not parent.requires_grad:
                 continue
             key = id(parent)
@@ -145,7 +153,7 @@ def backward(root: Tensor, grad: np.ndarray) -> None:
                 pending[key] = parent_grad
 
 
-def any_requires_grad(tensors: Iterable[Tensor]) -> bool:
+def any_requires_grad(tensors: Iterable[Node]) -> bool:
     """A plain loop rather than ``any(generator)``: this runs once per op, and at batch
     size 1 the generator's setup alone is a visible share of a layer's time."""
     for t in tensors:
@@ -154,6 +162,6 @@ def any_requires_grad(tensors: Iterable[Tensor]) -> bool:
     return False
 
 
-def requires_graph(tensors: Iterable[Tensor]) -> bool:
+def requires_graph(tensors: Iterable[Node]) -> bool:
     """Whether an op over ``tensors`` must record a node."""
     return _GradMode.enabled and any_requires_grad(tensors)

@@ -9,7 +9,7 @@ follow the attribute path (``layers.0.weight``), so a saved file reads like the 
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Callable, Iterator, Optional, Union
 
 import numpy as np
 
@@ -41,6 +41,9 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # ---------------------------------------------------------- traversal
+    # A child is a Module held in an attribute, or an item of a list or tuple held in
+    # one. named_children reads that definition and replace_children writes through it:
+    # two walkers with two definitions would let a transform miss what a count sees.
     def named_children(self) -> Iterator[tuple[str, "Module"]]:
         for name, value in vars(self).items():
             if isinstance(value, Module):
@@ -49,6 +52,41 @@ class Module:
                 for i, item in enumerate(value):
                     if isinstance(item, Module):
                         yield f"{name}.{i}", item
+
+    def replace_children(self, replace: Callable[["Module"], Optional["Module"]]) -> None:
+        """Swap, in place and at any depth, each module ``m`` below this one for ``replace(m)``.
+
+        Where ``replace`` returns None the module stays and its own children are visited;
+        a replacement is not visited. A module held in two places is asked about once and
+        both places get the one answer, so a layer shared by two parents stays shared.
+        Children in lists are replaced item by item; a tuple, being immutable, is rebuilt
+        (a named tuple as its own type).
+        """
+        answers: dict[int, Module] = {}
+        pending: list[Module] = [self]
+
+        def swap(child: Any) -> Any:
+            if not isinstance(child, Module):
+                return child
+            if id(child) not in answers:
+                new = replace(child)
+                answers[id(child)] = child if new is None else new
+                if new is None:
+                    pending.append(child)
+            return answers[id(child)]
+
+        while pending:
+            module = pending.pop()
+            for name, value in list(vars(module).items()):
+                if isinstance(value, Module):
+                    setattr(module, name, swap(value))
+                elif isinstance(value, list):
+                    value[:] = [swap(item) for item in value]
+                elif isinstance(value, tuple):
+                    items = [swap(item) for item in value]
+                    if any(new is not old for new, old in zip(items, value, strict=True)):
+                        rebuilt = value._make(items) if hasattr(value, "_make") else type(value)(items)
+                        setattr(module, name, rebuilt)
 
     def modules(self) -> Iterator["Module"]:
         """This module and every module inside it, depth first, each once.

@@ -22,8 +22,8 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from tinytorch.core.autograd import backward as _run_backward
 from tinytorch.core.autograd import any_requires_grad, is_grad_enabled, unbroadcast
+from tinytorch.core.autograd import backward as _run_backward
 
 __all__ = ["Tensor", "Parameter", "ArrayLike"]
 
@@ -152,6 +152,13 @@ class Tensor:
             if seed.shape != self.shape:
                 raise ValueError(f"gradient shape {seed.shape} does not match tensor shape {self.shape}")
         _run_backward(self, seed)
+
+    def _accumulate_grad(self, grad: np.ndarray) -> None:
+        """Add ``grad`` into ``.grad``; the first gradient is copied, since ``grad`` may be shared."""
+        if self.grad is None:
+            self.grad = Tensor._wrap(grad.astype(self.data.dtype, copy=True))
+        else:
+            self.grad.data += grad
 
     # ------------------------------------------------------------- operators
     def _lift(self, other: ArrayLike) -> Tensor:

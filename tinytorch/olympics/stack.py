@@ -7,36 +7,38 @@ says exactly which transforms, in which order, with which amounts, produced its 
 
 from __future__ import annotations
 
-from typing import Callable
+from functools import partial
+from typing import Callable, NamedTuple, Optional
 
 from tinytorch.core.layers import Module
+from tinytorch.perf.acceleration import fuse_model
+from tinytorch.perf.compression import magnitude_prune, structured_prune
+from tinytorch.perf.quantization import quantize_model
 
-__all__ = ["STEPS", "DEFAULT_STACK", "parse_stack", "apply_stack"]
+__all__ = ["Transform", "STEPS", "DEFAULT_STACK", "parse_stack", "apply_stack"]
+
+
+class Transform(NamedTuple):
+    """One optimization a stack can name: the label results.json records, and the function.
+
+    ``amount`` is None for a transform that takes no amount; otherwise the function is
+    called with the model and the amount from ``name:amount``.
+    """
+
+    technique: str
+    function: Callable[..., Module]
+    amount: Optional[str] = None
+
 
 DEFAULT_STACK = "prune:0.4,quantize,fuse"
-# step name -> (needs an amount?, technique label)
+# The one list of the optimizations a stack, the command line and the widgets can name.
 STEPS = {
-    "prune": (True, "structured_pruning"),
-    "magnitude": (True, "magnitude_pruning"),
-    "quantize": (False, "int8_quantization"),
-    "fuse": (False, "fusion"),
+    "prune": Transform("structured_pruning", structured_prune, amount="ratio"),
+    "magnitude": Transform("magnitude_pruning", magnitude_prune, amount="sparsity"),
+    "quantize": Transform("int8_quantization", quantize_model),
+    "fuse": Transform("fusion", fuse_model),
 }
 Step = tuple[str, Callable[[Module], Module]]
-
-
-def _transform(name: str, amount: float) -> Callable[[Module], Module]:
-    # Imported here so that a course without Modules 15-17 can still parse and report.
-    if name == "prune":
-        from tinytorch.perf.compression import structured_prune
-        return lambda m: structured_prune(m, amount)
-    if name == "magnitude":
-        from tinytorch.perf.compression import magnitude_prune
-        return lambda m: magnitude_prune(m, amount)
-    if name == "quantize":
-        from tinytorch.perf.quantization import quantize_model
-        return quantize_model
-    from tinytorch.perf.acceleration import fuse_model
-    return fuse_model
 
 
 def parse_stack(text: str) -> list[Step]:
@@ -51,19 +53,20 @@ def parse_stack(text: str) -> list[Step]:
         name, _, amount_text = raw.partition(":")
         if name not in STEPS:
             raise ValueError(f"unknown optimization {name!r} in stack {text!r}; known: {', '.join(STEPS)}")
-        needs_amount, label = STEPS[name]
-        if needs_amount:
+        transform = STEPS[name]
+        if transform.amount is not None:
             try:
                 amount = float(amount_text)
             except ValueError:
                 raise ValueError(f"{name} needs an amount in [0, 1), e.g. {name}:0.4; got {raw!r}") from None
             if not 0.0 <= amount < 1.0:
                 raise ValueError(f"{name} amount must be in [0, 1); got {amount_text}")
-            steps.append((f"{label}({amount:g})", _transform(name, amount)))
+            applied = partial(transform.function, **{transform.amount: amount})
+            steps.append((f"{transform.technique}({amount:g})", applied))
         elif amount_text:
             raise ValueError(f"{name} takes no amount; got {raw!r}")
         else:
-            steps.append((label, _transform(name, 0.0)))
+            steps.append((transform.technique, transform.function))
     return steps
 
 

@@ -10,7 +10,7 @@ the benchmark reports what it is.
 from __future__ import annotations
 
 import copy
-from typing import Optional, Union
+from typing import ClassVar, Optional, Union
 
 import numpy as np
 
@@ -30,6 +30,8 @@ class FusedLinearReLU(Module):
     Wraps a float :class:`Linear` or a :class:`QuantizedLinear`. While gradients are
     being recorded it falls back to the unfused, differentiable path.
     """
+
+    produced_by: ClassVar[str] = "fuse"
 
     def __init__(self, linear: Union[Linear, QuantizedLinear]) -> None:
         super().__init__()

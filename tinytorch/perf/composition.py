@@ -2,75 +2,78 @@
 
 Every transform returns a new model and leaves its input untouched, so a stack is
 just function composition: ``fuse_model(quantize_model(structured_prune(m, 0.5)))``.
-Some orders cannot work, and each is refused here, before any work, with the order
-that does:
+The transforms belong to three stages, which only work in this order::
+
+    prune -> quantize -> fuse
 
 * pruning needs float ``Linear`` weights: prune before quantizing and before fusing;
 * quantization replaces ``Linear`` layers: quantize before fusing;
-* a transform applied twice (quantize a quantized model, fuse a fused one) is refused
+* a stage applied twice (quantize a quantized model, fuse a fused one) is refused
   rather than silently doing nothing, so a stack description always means what it says.
+
+The rules read what a model holds, not which transform made it: each layer class a
+transform creates names its stage in ``produced_by`` (``QuantizedLinear.produced_by ==
+"quantize"``). So this module imports no transform, and a new transform's layers obey
+the rules by declaring their stage.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+import warnings
+from typing import Any, Callable, Optional
 
 from tinytorch.core.layers import Linear, Module
 
-__all__ = ["check_can_apply", "replace_modules", "TRANSFORMS"]
+__all__ = ["STAGES", "check_can_apply", "stages_in"]
 
-TRANSFORMS = ("prune", "quantize", "fuse")
+STAGES = ("prune", "quantize", "fuse")
+_PAST = {"quantize": "quantized", "fuse": "fused"}
+_WHY = {
+    ("prune", "quantize"): "its weights are int8 codes. Prune first, then quantize",
+    ("prune", "fuse"): "fused layers are inference kernels. Prune before fusing",
+    ("quantize", "fuse"): "Quantize before fusing",
+}
 
 
-def _kinds(model: Module) -> set[str]:
-    from tinytorch.perf.acceleration import FusedLinearReLU
-    from tinytorch.perf.quantization import QuantizedLinear
-
-    kinds = set()
+def stages_in(model: Module) -> set[str]:
+    """The stages whose layers ``model`` holds, plus ``"float"`` if a float Linear remains."""
+    found = set()
     for m in model.modules():
-        if isinstance(m, FusedLinearReLU):
-            kinds.add("fused")
-        elif isinstance(m, QuantizedLinear):
-            kinds.add("quantized")
+        stage = getattr(type(m), "produced_by", None)
+        if stage is not None:
+            found.add(stage)
         elif isinstance(m, Linear):
-            kinds.add("linear")
-    return kinds
+            found.add("float")
+    return found
 
 
-def check_can_apply(model: Module, transform: str) -> None:
-    """Raise ``ValueError`` naming the right order if ``transform`` cannot follow what ``model`` holds."""
+def check_can_apply(model: Module, stage: str) -> None:
+    """Raise ``ValueError`` naming the right order if a ``stage`` transform cannot follow what ``model`` holds."""
     if not isinstance(model, Module):
-        raise TypeError(f"{transform} expects a tinytorch Module; got {type(model).__name__}")
-    if transform not in TRANSFORMS:
-        raise ValueError(f"unknown transform {transform!r}; known: {', '.join(TRANSFORMS)}")
-    kinds = _kinds(model)
-    if transform == "prune":
-        if "quantized" in kinds:
-            raise ValueError("cannot prune a quantized model: its weights are int8 codes. "
-                             "Prune first, then quantize (prune -> quantize -> fuse)")
-        if "fused" in kinds:
-            raise ValueError("cannot prune a fused model: fused layers are inference kernels. "
-                             "Prune before fusing (prune -> quantize -> fuse)")
-    elif transform == "quantize":
-        if "fused" in kinds:
-            raise ValueError("cannot quantize a fused model. Quantize before fusing (prune -> quantize -> fuse)")
-        if "quantized" in kinds and "linear" not in kinds:
-            raise ValueError("the model is already quantized; quantizing twice would change nothing")
-    elif transform == "fuse" and "fused" in kinds:
-        raise ValueError("the model is already fused; fusing twice would change nothing")
+        raise TypeError(f"{stage} expects a tinytorch Module; got {type(model).__name__}")
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; known: {', '.join(STAGES)}")
+    held = stages_in(model)
+    for later in STAGES[STAGES.index(stage) + 1:]:
+        if later in held:
+            raise ValueError(f"cannot {stage} a {_PAST[later]} model: {_WHY[stage, later]} "
+                             f"({' -> '.join(STAGES)})")
+    # Quantizing the float Linears a partly quantized model still has is real work.
+    if stage in _PAST and stage in held and not (stage == "quantize" and "float" in held):
+        raise ValueError(f"the model is already {_PAST[stage]}; {stage} twice would change nothing")
 
 
-def replace_modules(module: Module, replace: Callable[[Module], Optional[Module]]) -> None:
-    """Swap, in place, each child ``c`` for ``replace(c)`` when that is not None; recurse otherwise."""
-    for name, value in list(vars(module).items()):
-        children = value if isinstance(value, list) else [value]
-        for i, child in enumerate(children):
-            if not isinstance(child, Module):
-                continue
-            new = replace(child)
-            if new is None:
-                replace_modules(child, replace)
-            elif isinstance(value, list):
-                value[i] = new
-            else:
-                setattr(module, name, new)
+def __getattr__(name: str) -> Any:
+    """Names this module had before the stages and the walker found their homes."""
+    if name == "TRANSFORMS":
+        warnings.warn("tinytorch.perf.composition.TRANSFORMS is now STAGES", DeprecationWarning, stacklevel=2)
+        return STAGES
+    if name == "replace_modules":
+        warnings.warn("replace_modules(module, replace) is now module.replace_children(replace)",
+                      DeprecationWarning, stacklevel=2)
+        return _replace_modules
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _replace_modules(module: Module, replace: Callable[[Module], Optional[Module]]) -> None:
+    module.replace_children(replace)

@@ -26,14 +26,14 @@ it measures.
 from __future__ import annotations
 
 import copy
-from typing import Optional, Union
+from typing import ClassVar, Optional, Union
 
 import numpy as np
 
 from tinytorch.core.autograd import no_grad
 from tinytorch.core.layers import Linear, Module
 from tinytorch.core.tensor import Tensor
-from tinytorch.perf.composition import check_can_apply, replace_modules
+from tinytorch.perf.composition import check_can_apply
 
 __all__ = ["quantize_weights", "dequantize_weights", "QuantizedLinear", "quantize_model", "INT8_MAX"]
 
@@ -78,6 +78,8 @@ def dequantize_weights(q: np.ndarray, scale: np.ndarray) -> np.ndarray:
 
 class QuantizedLinear(Module):
     """Inference-only Linear with int8 weights; built from a trained :class:`Linear`."""
+
+    produced_by: ClassVar[str] = "quantize"
 
     def __init__(self, linear: Linear, input_scale: Optional[float] = None) -> None:
         super().__init__()
@@ -176,5 +178,5 @@ def quantize_model(model: Module, calibration_data: Optional[np.ndarray] = None)
         scale = (peak / INT8_MAX if peak else 1.0 / INT8_MAX) if calibration_data is not None else None
         return QuantizedLinear(m, input_scale=scale)
 
-    replace_modules(quantized, replace)
+    quantized.replace_children(replace)
     return quantized.eval()

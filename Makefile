@@ -24,13 +24,13 @@ notebooks:  ## build notebooks/source/capstone/capstone.ipynb from notebooks/cap
 	jupytext --to ipynb $(COURSE)/capstone.py -o $(COURSE)/source/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb
 
 export:     ## regenerate tinytorch/instructor/reference.py from the notebook's solution cells
-	python -m tinytorch.instructor.export
+	python -m tools.export_reference
 
 release: notebooks  ## the student version, without solutions or hidden tests: notebooks/release/
 	cd $(COURSE) && nbgrader generate_assignment $(ASSIGNMENT) --force
 
 student-edition:  ## the student edition to publish as its own repository (no solution, no hidden check)
-	python -m tinytorch.instructor.edition --out "$(EDITION)" --repo "$(STUDENT_REPO)" --hub "$(HUB)"
+	python -m tools.edition --out "$(EDITION)" --repo "$(STUDENT_REPO)" --hub "$(HUB)"
 
 autograde:  ## grade every notebooks/submitted/<student>/capstone/capstone.ipynb
 	cd $(COURSE) && nbgrader autograde $(ASSIGNMENT) --force

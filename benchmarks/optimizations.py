@@ -69,7 +69,7 @@ def pooled(fns: dict[str, Callable[[], object]], rounds: int, runs: int, warmup:
         for r in range(rounds):
             rehome(models, 16 * (r % 4))
             for name, fn in fns.items():
-                samples[name].extend(Benchmark(fn, runs=runs, warmup_runs=warmup, name=name).run().samples_ms)
+                samples[name].extend(Benchmark(fn, num_runs=runs, warmup_runs=warmup, name=name).run().samples_ms)
     return {name: BenchmarkResult(s, name=name, warmup_runs=warmup * rounds) for name, s in samples.items()}
 
 
@@ -151,7 +151,7 @@ def kv_cache_table(args: argparse.Namespace) -> None:
 def harness_table(args: argparse.Namespace) -> None:
     print("\nHarness")
     with no_grad():
-        empty = Benchmark(lambda: None, runs=100_000, warmup_runs=1_000).run()
+        empty = Benchmark(lambda: None, num_runs=100_000, warmup_runs=1_000).run()
     print(f"empty callable: median {empty.median * 1e6:.0f} ns per timed run "
           f"(mean {empty.mean * 1e6:.0f} ns); target < 1000 ns")
     a = np.random.default_rng(0).random(20_000)
@@ -160,7 +160,7 @@ def harness_table(args: argparse.Namespace) -> None:
     # customary min-of-repeats is a best case, not a typical call.)
     ours, theirs = [], []
     for _ in range(args.rounds):
-        ours.append(Benchmark(fixed, runs=300, warmup_runs=20).run().median)
+        ours.append(Benchmark(fixed, num_runs=300, warmup_runs=20).run().median)
         per_call = [t / 30 * 1e3 for t in timeit.repeat(fixed, number=30, repeat=15)]
         theirs.append(statistics.median(per_call))
     o, t = statistics.median(ours), statistics.median(theirs)

@@ -47,14 +47,13 @@
 #   that got worse.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["export"]
+import copy
 import json
 import math
 import os
 import platform
 import statistics
 import tempfile
-import time
-from datetime import datetime, timezone
 from typing import Any, Optional
 
 import jsonschema
@@ -64,12 +63,11 @@ import tinytorch
 from tinytorch import Tensor, no_grad
 from tinytorch.core.activations import ReLU
 from tinytorch.core.layers import Linear, Module, Sequential
-from tinytorch.datasets import load_digits
 from tinytorch.datasets.digits import digits_sha256
 from tinytorch.olympics.schema import (KNOWN_VERSIONS, SCHEMA_VERSION, Problem, SubmissionError, json_path,
                                        load_schema, semantic_problems)
-from tinytorch.olympics.system import blas_info, cpu_model, git_commit
-from tinytorch.perf.benchmarking import Benchmark, BenchmarkResult, precise_timer
+from tinytorch.olympics.system import blas_info, cpu_model, git_commit, utc_timestamp
+from tinytorch.perf.benchmarking import Benchmark, BenchmarkResult
 from tinytorch.perf.profiling import Profiler
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part1-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -87,15 +85,16 @@ from tinytorch.perf.profiling import Profiler
 class SimpleMLP(Module):
     """Linear(input_size, hidden_size) → ReLU → Linear(hidden_size, output_size).
 
-    TODO: in ``__init__`` store ``Sequential(Linear(...), ReLU(), Linear(...))`` as
-    ``self.layers`` (pass ``rng=np.random.default_rng(seed)`` to both Linears so the
-    initial weights depend only on ``seed``); ``forward(x)`` returns the logits, a Tensor
-    of shape (batch, output_size). ``parameters()`` comes from ``Module``.
-    HINT: ``Linear(in_features, out_features, rng=rng)``.
+    The layers are ``self.layers``, a Sequential. The initial weights depend only on
+    ``seed``, so two models built with one seed are the same model. ``forward(x)``
+    returns the logits, a Tensor of shape (batch, output_size).
     """
 
     def __init__(self, input_size: int, hidden_size: int, output_size: int, seed: int = 0) -> None:
         super().__init__()
+        # TODO: store Sequential(Linear(...), ReLU(), Linear(...)) as self.layers, passing
+        # rng=np.random.default_rng(seed) to both Linears. parameters() comes from Module.
+        # HINT: Linear(in_features, out_features, rng=rng).
         ### BEGIN SOLUTION
         rng = np.random.default_rng(seed)
         self.layers = Sequential(Linear(input_size, hidden_size, rng=rng), ReLU(),
@@ -103,6 +102,7 @@ class SimpleMLP(Module):
         ### END SOLUTION
 
     def forward(self, x: Tensor) -> Tensor:
+        # TODO: return the logits of the batch x.
         ### BEGIN SOLUTION
         return self.layers(x)
         ### END SOLUTION
@@ -114,6 +114,7 @@ class SimpleMLP(Module):
 
 # %% nbgrader={"grade": false, "grade_id": "part1-train", "locked": true, "schema_version": 3, "solution": false, "task": false}
 from tinytorch.core.training import accuracy, fit
+from tinytorch.datasets import load_digits
 
 digits = load_digits()
 model = SimpleMLP(64, 128, 10, seed=0)
@@ -176,16 +177,16 @@ graded("test-part1-simplemlp", globals())
 
 # %% nbgrader={"grade": false, "grade_id": "system-info", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
 def get_system_info() -> dict:
-    """Facts another person needs to compare your numbers with theirs.
+    """Facts another person needs to compare their numbers with these.
 
-    TODO: return a dict with these keys:
-    ``platform`` (``platform.platform()``), ``machine`` (``platform.machine()``),
-    ``cpu_model`` (``cpu_model()``), ``cpu_count`` (an int ≥ 1, ``os.cpu_count()``),
-    ``python_version`` (``platform.python_version()``), ``numpy_version``,
-    ``blas`` (``blas_info()``), ``tinytorch_version`` (``tinytorch.__version__``) and
-    ``git_commit`` (``git_commit()``, may be None).
-    HINT: the helpers ``cpu_model``, ``blas_info`` and ``git_commit`` are imported above.
+    Keys: ``platform``, ``machine``, ``cpu_model``, ``cpu_count`` (an int ≥ 1),
+    ``python_version``, ``numpy_version``, ``blas`` (library, version, threads),
+    ``tinytorch_version`` and ``git_commit`` (None outside a git checkout).
     """
+    # TODO: return a dict with exactly the keys above: platform.platform(), platform.machine(),
+    # cpu_model(), os.cpu_count(), platform.python_version(), np.__version__, blas_info(),
+    # tinytorch.__version__ and git_commit().
+    # HINT: cpu_model, blas_info and git_commit are imported in the first code cell.
     ### BEGIN SOLUTION
     return {
         "platform": platform.platform(),
@@ -215,14 +216,18 @@ graded("test-part2-system-info", globals())
 
 # %% nbgrader={"grade": false, "grade_id": "wilson", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
 def wilson_interval(correct: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """The Wilson score interval for a proportion ``correct / n``.
+    """The Wilson score interval ``(low, high)`` for a proportion ``correct / n``.
 
-    TODO: return ``(low, high)``, both within [0, 1], computed as
-        center = (p + z²/2n) / (1 + z²/n),  half = z·√(p(1−p)/n + z²/4n²) / (1 + z²/n)
-    where p = correct / n and z is the standard normal quantile at (1 + confidence) / 2
-    (1.96 for 95 %). Raise ``ValueError`` if n < 1 or correct is outside 0…n.
-    HINT: ``statistics.NormalDist().inv_cdf((1 + confidence) / 2)`` gives z.
+    Both ends lie within [0, 1]; with p = correct / n and z the standard normal quantile
+    at (1 + confidence) / 2 (1.96 for 95 %),
+
+        center = (p + z²/2n) / (1 + z²/n),  half = z·√(p(1−p)/n + z²/4n²) / (1 + z²/n).
+
+    Raises ``ValueError`` if n < 1 or ``correct`` is outside 0…n.
     """
+    # TODO: check n and correct, compute p and z, then return (center - half, center + half)
+    # kept within [0, 1].
+    # HINT: statistics.NormalDist().inv_cdf((1 + confidence) / 2) gives z.
     ### BEGIN SOLUTION
     if n < 1 or not 0 <= correct <= n:
         raise ValueError(f"need 0 <= correct <= n and n >= 1; got correct={correct}, n={n}")
@@ -257,19 +262,21 @@ graded("test-part2-wilson", globals())
 
 # %% nbgrader={"grade": false, "grade_id": "latency", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
 def measure_latency(model: Module, X: np.ndarray, num_runs: int = 100, warmup_runs: int = 10) -> list[float]:
-    """Per-call latency of single-sample inference, in milliseconds, warmup excluded.
+    """Per-call latency of single-sample inference: ``num_runs`` floats, in milliseconds.
 
-    TODO: return a list of ``num_runs`` floats (ms). Each timed call is
-    ``model(x1)`` where ``x1`` is a Tensor of one row of ``X`` with shape (1, features),
-    made before timing. Run ``warmup_runs`` calls first and do not record them.
-    HINT: under ``with no_grad():``, ``Benchmark(lambda: model(x1), runs=...,
-    warmup_runs=...).run().samples_ms`` gives the samples as an array: return
-    ``[float(v) for v in samples]``. Or time each call yourself with ``time.perf_counter_ns()``.
+    Each timed call is ``model(x1)``, with ``x1`` one row of ``X`` as a (1, features)
+    Tensor made before timing, under ``no_grad()``. ``warmup_runs`` untimed calls come
+    first and are not recorded.
     """
+    # TODO: build x1, then time num_runs calls after warmup_runs untimed ones, and return
+    # the samples as a list of floats (ms).
+    # HINT: under `with no_grad():`, Benchmark(lambda: model(x1), num_runs=..., warmup_runs=...)
+    # .run().samples_ms gives the samples as an array: return [float(v) for v in samples].
+    # Or time each call yourself with time.perf_counter_ns() (import time first).
     ### BEGIN SOLUTION
     x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])
     with no_grad():
-        result = Benchmark(lambda: model(x1), runs=num_runs, warmup_runs=warmup_runs,
+        result = Benchmark(lambda: model(x1), num_runs=num_runs, warmup_runs=warmup_runs,
                            name="latency at batch 1").run()
     return [float(v) for v in result.samples_ms]
     ### END SOLUTION
@@ -304,20 +311,22 @@ graded("test-part2-latency", globals())
 # %% nbgrader={"grade": false, "grade_id": "throughput", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
 def measure_throughput(model: Module, X: np.ndarray, batch_size: int = 64, num_batches: int = 20,
                        warmup_runs: int = 2) -> dict:
-    """Samples per second at ``batch_size``, measured on real batches.
+    """Samples per second at ``batch_size``, measured on real batches, not derived from latency.
 
-    TODO: build one batch of ``batch_size`` rows from ``X`` (repeat rows if X is
-    shorter), run ``warmup_runs`` untimed calls, time ``num_batches`` calls, and return
-    ``{"batch_size": batch_size, "runs": num_batches, "samples_per_sec": ...}`` where
-    samples_per_sec is batch_size divided by the typical (median) time of one call in
-    seconds. You may add ``"median_batch_ms"``.
-    HINT: ``np.resize(X, (batch_size, X.shape[1]))`` repeats rows.
+    Returns ``{"batch_size", "runs", "samples_per_sec"}`` and optionally
+    ``"median_batch_ms"``: ``runs`` is ``num_batches``, the number of timed calls, and
+    samples_per_sec is ``batch_size`` over the median time of one call, in seconds. One
+    batch of ``batch_size`` rows of ``X`` (rows repeated if ``X`` is shorter) is timed
+    ``num_batches`` times after ``warmup_runs`` untimed calls.
     """
+    # TODO: build the batch, run warmup_runs untimed calls, time num_batches calls, and return
+    # {"batch_size": batch_size, "runs": num_batches, "samples_per_sec": ...}.
+    # HINT: np.resize(X, (batch_size, X.shape[1])) repeats rows.
     ### BEGIN SOLUTION
     X = np.asarray(X, dtype=np.float32)
     batch = Tensor(np.resize(X, (batch_size, X.shape[1])))
     with no_grad():
-        result = Benchmark(lambda: model(batch), runs=num_batches, warmup_runs=warmup_runs,
+        result = Benchmark(lambda: model(batch), num_runs=num_batches, warmup_runs=warmup_runs,
                            name=f"throughput at batch {batch_size}").run()
     return {"batch_size": batch_size, "runs": num_batches, "median_batch_ms": result.median,
             "samples_per_sec": batch_size / (result.median / 1e3)}
@@ -380,7 +389,7 @@ class BenchmarkReport:
         self.model_name = model_name
         self.metrics: dict = {}
         self.system_info: dict = get_system_info()
-        self.timestamp: str = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        self.timestamp: str = utc_timestamp()
         self.benchmark_config: dict = {}
 
     def benchmark_model(self, model: Module, X_test: np.ndarray, y_test: np.ndarray, num_runs: int = 100,
@@ -388,13 +397,17 @@ class BenchmarkReport:
                         dataset_name: str = "digits", dataset_sha256: Optional[str] = None) -> dict:
         """Measure ``model`` on (X_test, y_test); fill and return ``self.metrics``.
 
-        TODO: compute every key of the table above and store the dict in ``self.metrics``;
-        also fill ``self.benchmark_config``. Accuracy: the fraction of rows whose arg-max
-        logit equals the label (compute the logits under ``no_grad()``), with
-        ``wilson_interval``. Latency: ``measure_latency`` then ``BenchmarkResult``.
-        Throughput: ``measure_throughput``. If ``dataset_sha256`` is None use
-        ``digits_sha256()``. Return ``self.metrics``.
+        ``self.metrics`` gets the six chapter metrics and their evidence, the fields of
+        the schema's ``metrics`` object: accuracy (the fraction of rows whose arg-max
+        logit is the label) with its Wilson interval, latency at batch 1 with its samples
+        and statistics, throughput, parameter count, size and peak memory.
+        ``self.benchmark_config`` records how: runs, warmup, batch sizes, seed, timer and
+        the dataset (``dataset_sha256`` defaults to the bundled digits' hash).
         """
+        # TODO: compute every key of the table above and store the dict in self.metrics;
+        # also fill self.benchmark_config. Accuracy: compute the logits under no_grad(), then
+        # wilson_interval. Latency: measure_latency, then BenchmarkResult. Throughput:
+        # measure_throughput. If dataset_sha256 is None use digits_sha256(). Return self.metrics.
         ### BEGIN SOLUTION
         X_test = np.asarray(X_test, dtype=np.float32)
         y_test = np.asarray(y_test)
@@ -466,21 +479,21 @@ def generate_submission(baseline_report: BenchmarkReport, optimized_report: Opti
                         techniques_applied: Optional[list] = None) -> dict:
     """A results.json document for one baseline and, optionally, one optimized model.
 
-    TODO: return a dict with ``schema_version`` (SCHEMA_VERSION), ``tinytorch_version``,
-    ``submission_type`` ("baseline" or "optimized"), ``timestamp`` (now, ISO-8601 UTC),
-    ``system_info`` (the baseline report's), and ``baseline``: ``{"model_name",
-    "timestamp", "benchmark_config", "metrics"}`` from the report. With an optimized
-    report add ``optimized`` (the same keys plus ``techniques_applied``, a list of
-    strings) and ``improvements`` {speedup, compression_ratio, accuracy_delta} as
-    defined above; without one, include neither. An optimized report needs at least one
-    technique (the schema requires one): raise ``ValueError`` if ``techniques_applied``
-    is None or empty then.
-    HINT: copy the reports' dicts (``copy.deepcopy``) so later changes to a report do
-    not change the submission.
+    The document holds copies of the reports, so changing a report later does not
+    change it. With an optimized report it also holds ``optimized`` (with
+    ``techniques_applied``) and ``improvements``: ``speedup`` (baseline mean latency over
+    optimized), ``compression_ratio`` (baseline size over optimized) and
+    ``accuracy_delta`` (optimized minus baseline). An optimized report without a
+    technique is a ``ValueError``: the schema requires at least one.
     """
+    # TODO: return a dict with schema_version (SCHEMA_VERSION), tinytorch_version,
+    # submission_type ("baseline" or "optimized"), timestamp (utc_timestamp()), system_info
+    # (the baseline report's), and baseline: {"model_name", "timestamp", "benchmark_config",
+    # "metrics"} from the report. With an optimized report add optimized (the same keys plus
+    # techniques_applied, a list of strings) and improvements as defined above; without one,
+    # include neither. Raise ValueError if techniques_applied is None or empty then.
+    # HINT: copy.deepcopy the reports' dicts, so later changes to a report do not reach them.
     ### BEGIN SOLUTION
-    import copy
-
     def entry(report: BenchmarkReport) -> dict:
         return {"model_name": report.model_name, "timestamp": report.timestamp,
                 "benchmark_config": copy.deepcopy(report.benchmark_config),
@@ -490,7 +503,7 @@ def generate_submission(baseline_report: BenchmarkReport, optimized_report: Opti
         "schema_version": SCHEMA_VERSION,
         "tinytorch_version": tinytorch.__version__,
         "submission_type": "baseline" if optimized_report is None else "optimized",
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "timestamp": utc_timestamp(),
         "system_info": copy.deepcopy(baseline_report.system_info),
         "baseline": entry(baseline_report),
     }
@@ -560,17 +573,21 @@ graded("test-part3-generate", globals())
 def validate_submission_schema(submission: dict) -> bool:
     """Return True if ``submission`` is valid; otherwise raise ``SubmissionError`` listing every problem.
 
-    TODO: collect ``Problem(path, rule, message)`` values for
-    1. an unknown ``schema_version`` (not in KNOWN_VERSIONS): report it and stop there,
-       since the other rules are those of a version you do not know;
-    2. every JSON Schema error against ``load_schema()`` (use
-       ``jsonschema.Draft202012Validator(schema).iter_errors(submission)``; the path is
-       ``json_path(error.absolute_path)``, the rule ``error.validator``);
-    3. every float that is NaN or infinite, anywhere in the document;
-    4. everything ``semantic_problems(submission)`` returns.
-    Raise ``SubmissionError(problems)`` if there are any; return True otherwise.
-    HINT: walk the document recursively for step 3, building the path as you go.
+    A problem is a ``Problem(path, rule, message)``. An unknown ``schema_version`` is the
+    only problem reported, since the other rules are those of a version this code does
+    not know. Otherwise every problem is listed: each JSON Schema error, each NaN or
+    infinite float anywhere in the document, and each cross-field rule broken
+    (``semantic_problems``).
     """
+    # TODO: collect Problem values for
+    # 1. an unknown schema_version (not in KNOWN_VERSIONS): report it and stop there;
+    # 2. every JSON Schema error against load_schema() (use
+    #    jsonschema.Draft202012Validator(schema).iter_errors(submission); the path is
+    #    json_path(error.absolute_path), the rule error.validator);
+    # 3. every float that is NaN or infinite, anywhere in the document;
+    # 4. everything semantic_problems(submission) returns.
+    # Raise SubmissionError(problems) if there are any; return True otherwise.
+    # HINT: walk the document recursively for step 3, building the path as you go.
     ### BEGIN SOLUTION
     if not isinstance(submission, dict):
         raise SubmissionError([Problem("$", "type", f"a submission is a JSON object, not {type(submission).__name__}")])
@@ -628,14 +645,17 @@ graded("test-part4-validate", globals())
 def save_submission(submission: dict, filepath: str = "submission.json") -> str:
     """Validate ``submission`` and write it to ``filepath`` atomically; return the path written.
 
-    TODO: call ``validate_submission_schema(submission)`` (let its error propagate), serialize with
-    ``json.dumps(submission, indent=2, allow_nan=False)``, write to a temporary file in the
-    same directory (``tempfile.mkstemp(dir=...)``), give it the permissions any new file
-    gets here (``os.chmod(tmp_path, 0o666 & ~umask)``: mkstemp makes it private, 600),
-    ``os.replace`` it onto ``filepath``, and return ``str(filepath)``. If anything fails,
-    remove the temporary file and re-raise.
-    HINT: ``umask = os.umask(0); os.umask(umask)`` reads the umask (setting it back at once).
+    An invalid submission raises ``SubmissionError`` and writes nothing. The file
+    appears whole or not at all: it is written beside ``filepath`` and renamed onto it,
+    with the permissions any new file gets here, and a failure part way leaves no
+    temporary file behind.
     """
+    # TODO: call validate_submission_schema(submission) (let its error propagate), serialize with
+    # json.dumps(submission, indent=2, allow_nan=False), write to a temporary file in the same
+    # directory (tempfile.mkstemp(dir=...)), give it the permissions any new file gets here
+    # (os.chmod(tmp_path, 0o666 & ~umask): mkstemp makes it private, 600), os.replace it onto
+    # filepath, and return str(filepath). If anything fails, remove the temporary file and re-raise.
+    # HINT: umask = os.umask(0); os.umask(umask) reads the umask (setting it back at once).
     ### BEGIN SOLUTION
     validate_submission_schema(submission)
     text = json.dumps(submission, indent=2, allow_nan=False) + "\n"

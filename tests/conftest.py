@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.course import build_course
-from tinytorch.instructor.edition import build
+from tools.edition import build
 
 REPO = "tinytorch-course/capstone-2026"
 

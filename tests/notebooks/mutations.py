@@ -40,8 +40,8 @@ MISTAKES = [
             "    if n < 1 or not 0 <= correct <= n:\n"
             '        raise ValueError(f"need 0 <= correct <= n and n >= 1; got correct={correct}, n={n}")\n', "",
             "test-part2-wilson"),
-    Mistake("warm-up calls timed", "latency", "runs=num_runs, warmup_runs=warmup_runs,",
-            "runs=num_runs, warmup_runs=0,", "test-part2-latency", "major"),
+    Mistake("warm-up calls timed", "latency", "num_runs=num_runs, warmup_runs=warmup_runs,",
+            "num_runs=num_runs, warmup_runs=0,", "test-part2-latency", "major"),
     Mistake("latency in seconds", "latency", "return [float(v) for v in result.samples_ms]",
             "return [float(v) / 1000 for v in result.samples_ms]", "test-part2-latency", "major"),
     Mistake("latency of the whole test set", "latency", "x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])",

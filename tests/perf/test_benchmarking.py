@@ -123,16 +123,16 @@ def test_warmup_runs_are_executed_but_never_timed(clock):
         calls.append(1)
         clock.advance_ms(100.0 if len(calls) <= 5 else 1.0)
 
-    result = Benchmark(cold_then_warm, runs=20, warmup_runs=5).run()
+    result = Benchmark(cold_then_warm, num_runs=20, warmup_runs=5).run()
     assert len(calls) == 25
     assert result.n == 20 and result.max == 1.0 and result.warmup_runs == 5
     calls.clear()
-    unwarmed = Benchmark(cold_then_warm, runs=20, warmup_runs=0).run()
+    unwarmed = Benchmark(cold_then_warm, num_runs=20, warmup_runs=0).run()
     assert unwarmed.max == 100.0 and unwarmed.warmup_runs == 0, "without warmup the cold calls are measured"
 
 
 def test_min_time_extends_the_timed_runs(clock):
-    bench = Benchmark(lambda: clock.advance_ms(10.0), runs=3, warmup_runs=0, min_time_s=0.1)
+    bench = Benchmark(lambda: clock.advance_ms(10.0), num_runs=3, warmup_runs=0, min_time_s=0.1)
     result = bench.run()
     assert result.n >= 10 and len(bench.samples_ns) == result.n
     assert result.metadata["min_time_s"] == 0.1 and result.metadata["timer"] == "time.perf_counter_ns"
@@ -140,24 +140,24 @@ def test_min_time_extends_the_timed_runs(clock):
 
 def test_gc_is_off_while_timing_and_restored_even_after_an_error():
     seen = []
-    Benchmark(lambda: seen.append(gc.isenabled()), runs=5, warmup_runs=0).run()
+    Benchmark(lambda: seen.append(gc.isenabled()), num_runs=5, warmup_runs=0).run()
     assert seen == [False] * 5 and gc.isenabled()
 
     def explode() -> None:
         raise RuntimeError("model failed")
 
     with pytest.raises(RuntimeError, match="model failed"):
-        Benchmark(explode, runs=5, warmup_runs=0).run()
+        Benchmark(explode, num_runs=5, warmup_runs=0).run()
     assert gc.isenabled()
     seen.clear()
-    result = Benchmark(lambda: seen.append(gc.isenabled()), runs=3, warmup_runs=0, gc_disabled=False).run()
+    result = Benchmark(lambda: seen.append(gc.isenabled()), num_runs=3, warmup_runs=0, gc_disabled=False).run()
     assert seen == [True] * 3 and result.metadata["gc_policy"] == "enabled"
 
 
 @pytest.mark.parametrize("kwargs, fragment", [
-    ({"runs": 0}, "runs must be an integer of at least 1; got 0"),
-    ({"runs": True}, "runs must be an integer of at least 1; got True"),
-    ({"runs": 2.0}, "runs must be an integer of at least 1; got 2.0"),
+    ({"num_runs": 0}, "num_runs must be an integer of at least 1; got 0"),
+    ({"num_runs": True}, "num_runs must be an integer of at least 1; got True"),
+    ({"num_runs": 2.0}, "num_runs must be an integer of at least 1; got 2.0"),
     ({"warmup_runs": -1}, "warmup_runs must be an integer of at least 0; got -1"),
     ({"min_time_s": -1.0}, "min_time_s must be a finite, non-negative number of seconds"),
     ({"min_time_s": float("inf")}, "min_time_s must be a finite, non-negative number of seconds; got inf"),
@@ -175,7 +175,7 @@ def test_module_constants_are_what_the_docs_say():
 
 
 def test_numpy_integers_are_counts_too():
-    result = Benchmark(lambda: None, runs=np.int64(10), warmup_runs=np.int32(1)).run()
+    result = Benchmark(lambda: None, num_runs=np.int64(10), warmup_runs=np.int32(1)).run()
     assert result.n == 10 and result.warmup_runs == 1 and type(result.warmup_runs) is int
 
 
@@ -226,3 +226,11 @@ def test_any_list_of_values_gives_a_result_or_a_value_error_naming_the_problem(s
     else:
         with pytest.raises(ValueError, match="samples|sample"):
             BenchmarkResult(samples)
+
+
+def test_the_old_keyword_runs_still_works_and_says_its_new_name():
+    with pytest.warns(DeprecationWarning, match="runs= is renamed num_runs="):
+        bench = Benchmark(lambda: None, runs=7, warmup_runs=0)
+    assert bench.num_runs == 7 and bench.run().n == 7
+    with pytest.warns(DeprecationWarning, match="Benchmark.runs is renamed Benchmark.num_runs"):
+        assert bench.runs == 7

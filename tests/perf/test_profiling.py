@@ -61,8 +61,17 @@ def test_peak_memory_grows_with_batch_and_fusion_saves_a_temporary():
 
 
 def test_latency_goes_through_the_benchmark_harness():
-    result = P.measure_latency(Linear(4, 2), np.ones((1, 4), np.float32), runs=30, warmup_runs=3)
+    result = P.benchmark_latency(Linear(4, 2), np.ones((1, 4), np.float32), num_runs=30, warmup_runs=3)
     assert isinstance(result, BenchmarkResult) and result.n == 30 and result.warmup_runs == 3
-    report = quick_profile(digits_mlp(16), np.ones((1, 64), np.float32), runs=10)
+    report = quick_profile(digits_mlp(16), np.ones((1, 64), np.float32), num_runs=10)
     assert set(report) == {"parameters", "size_bytes", "flops", "peak_memory_bytes", "latency"}
     assert report["latency"]["n"] == 10
+
+
+def test_the_old_latency_names_still_work_and_say_their_new_names():
+    x = np.ones((1, 4), np.float32)
+    with pytest.warns(DeprecationWarning, match="Profiler.measure_latency is renamed Profiler.benchmark_latency"):
+        result = P.measure_latency(Linear(4, 2), x, num_runs=8, warmup_runs=0)
+    assert isinstance(result, BenchmarkResult) and result.n == 8
+    with pytest.warns(DeprecationWarning, match="runs= is renamed num_runs="):
+        assert quick_profile(Linear(4, 2), x, runs=9)["latency"]["n"] == 9

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import platform
 import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
 from threadpoolctl import threadpool_info
 
-__all__ = ["blas_info", "cpu_model", "git_commit"]
+__all__ = ["blas_info", "cpu_model", "git_commit", "utc_timestamp"]
 
 
 def blas_info() -> dict[str, object]:
@@ -48,3 +49,9 @@ def git_commit(path: Optional[str] = None) -> Optional[str]:
         return None
     commit = out.stdout.strip()
     return commit if out.returncode == 0 and len(commit) == 40 else None
+
+
+def utc_timestamp() -> str:
+    """Now, to the second, in ISO-8601 UTC with a ``Z`` (``2026-11-29T20:05:47Z``): one
+    spelling for every timestamp in a results file, whichever machine wrote it."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

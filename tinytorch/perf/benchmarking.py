@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
+from tinytorch.core.deprecation import renamed_argument, warn_renamed
 from tinytorch.perf.distributions import median_ci_ranks, student_t_ppf
 
 __all__ = ["Timing", "precise_timer", "BenchmarkResult", "Benchmark", "PERCENTILE_METHOD"]
@@ -220,22 +221,28 @@ class Benchmark:
     earlier garbage is not billed to one unlucky sample. ``gc_disabled=False`` keeps it on.
     """
 
-    def __init__(self, fn: Callable[[], Any], runs: int = 100, warmup_runs: int = 10,
-                 min_time_s: float = 0.0, name: str = "benchmark", gc_disabled: bool = True) -> None:
+    def __init__(self, fn: Callable[[], Any], num_runs: int = 100, warmup_runs: int = 10,
+                 min_time_s: float = 0.0, name: str = "benchmark", gc_disabled: bool = True, *,
+                 runs: Optional[int] = None) -> None:
         if not callable(fn):
             raise TypeError(f"Benchmark needs a callable; got {type(fn).__name__}")
-        runs = _count(runs, "runs", 1)
+        num_runs = _count(renamed_argument("runs", runs, "num_runs", num_runs), "num_runs", 1)
         warmup_runs = _count(warmup_runs, "warmup_runs", 0)
         if isinstance(min_time_s, (bool, np.bool_)) or not isinstance(min_time_s, numbers.Real) \
                 or not math.isfinite(min_time_s) or min_time_s < 0:
             raise ValueError(f"min_time_s must be a finite, non-negative number of seconds; got {min_time_s!r}")
         self.fn = fn
-        self.runs = runs
+        self.num_runs = num_runs
         self.warmup_runs = warmup_runs
         self.min_time_s = float(min_time_s)
         self.name = name
         self.gc_disabled = gc_disabled
         self.samples_ns: list[int] = []
+
+    @property
+    def runs(self) -> int:
+        warn_renamed("Benchmark.runs", "Benchmark.num_runs")
+        return self.num_runs
 
     def run(self) -> BenchmarkResult:
         fn = self.fn
@@ -249,7 +256,7 @@ class Benchmark:
             gc.collect()
             gc.disable()
         try:
-            while len(samples) < self.runs or clock() < deadline:
+            while len(samples) < self.num_runs or clock() < deadline:
                 start = clock()
                 fn()
                 samples.append(clock() - start)
@@ -264,7 +271,7 @@ class Benchmark:
             metadata={
                 "timer": "time.perf_counter_ns",
                 "timer_resolution_ns": time.get_clock_info("perf_counter").resolution * 1e9,
-                "runs_requested": self.runs,
+                "num_runs_requested": self.num_runs,
                 "min_time_s": self.min_time_s,
                 "gc_policy": "collected, then disabled during timed runs" if self.gc_disabled else "enabled",
             },

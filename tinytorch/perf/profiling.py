@@ -10,18 +10,20 @@
   a dense kernel, so pruning without removing units does not lower this.
 * Peak memory: the high-water mark of allocations (tracemalloc, which numpy reports
   to) during one inference, above what was allocated before it started.
-* Latency: through :class:`~tinytorch.perf.benchmarking.Benchmark`, under ``no_grad``.
+* Latency: ``benchmark_latency``, through :class:`~tinytorch.perf.benchmarking.Benchmark`,
+  under ``no_grad``.
 """
 
 from __future__ import annotations
 
 import tracemalloc
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import numpy as np
 
 import tinytorch.core.attention as attention
 from tinytorch.core.autograd import no_grad
+from tinytorch.core.deprecation import renamed_argument, warn_renamed
 from tinytorch.core.layers import Module
 from tinytorch.core.tensor import Tensor
 from tinytorch.perf.benchmarking import Benchmark, BenchmarkResult
@@ -106,15 +108,27 @@ class Profiler:
                 tracemalloc.stop()
         return max(0, peak - before)
 
-    def measure_latency(self, model: Module, x: Any, runs: int = 100, warmup_runs: int = 10) -> BenchmarkResult:
-        """Per-call latency of ``model(x)``; the timed region is the forward pass alone."""
+    def benchmark_latency(self, model: Module, x: Any, num_runs: int = 100, warmup_runs: int = 10, *,
+                          runs: Optional[int] = None) -> BenchmarkResult:
+        """Statistics of per-call latency of ``model(x)``; the timed region is the forward pass alone.
+
+        Named ``benchmark_`` because it returns a :class:`BenchmarkResult` (a distribution
+        with intervals), where the capstone's ``measure_latency`` returns the raw samples.
+        """
+        num_runs = renamed_argument("runs", runs, "num_runs", num_runs)
         inp = _as_input(x)
         with no_grad():
-            return Benchmark(lambda: model(inp), runs=runs, warmup_runs=warmup_runs,
+            return Benchmark(lambda: model(inp), num_runs=num_runs, warmup_runs=warmup_runs,
                              name=f"{type(model).__name__} forward, input {inp.shape}").run()
 
-    def profile(self, model: Module, x: Any, runs: int = 100, warmup_runs: int = 10) -> dict[str, Any]:
-        latency = self.measure_latency(model, x, runs, warmup_runs)
+    def measure_latency(self, model: Module, x: Any, num_runs: int = 100, warmup_runs: int = 10, *,
+                        runs: Optional[int] = None) -> BenchmarkResult:
+        warn_renamed("Profiler.measure_latency", "Profiler.benchmark_latency")
+        return self.benchmark_latency(model, x, renamed_argument("runs", runs, "num_runs", num_runs), warmup_runs)
+
+    def profile(self, model: Module, x: Any, num_runs: int = 100, warmup_runs: int = 10, *,
+                runs: Optional[int] = None) -> dict[str, Any]:
+        latency = self.benchmark_latency(model, x, renamed_argument("runs", runs, "num_runs", num_runs), warmup_runs)
         return {
             "parameters": self.count_parameters(model),
             "size_bytes": self.model_size_bytes(model),
@@ -124,6 +138,6 @@ class Profiler:
         }
 
 
-def quick_profile(model: Module, x: Any, runs: int = 100) -> dict[str, Any]:
+def quick_profile(model: Module, x: Any, num_runs: int = 100, *, runs: Optional[int] = None) -> dict[str, Any]:
     """``Profiler().profile(model, x)`` for one-line use in a notebook."""
-    return Profiler().profile(model, x, runs=runs)
+    return Profiler().profile(model, x, num_runs=renamed_argument("runs", runs, "num_runs", num_runs))

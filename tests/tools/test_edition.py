@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinytorch.instructor.edition import (MARKER, ROOT, EditionError, _toml, build, links, main,
+from tools.edition import (MARKER, ROOT, EditionError, _toml, build, links, main,
                                           student_pyproject)
 
 from tests.conftest import REPO
@@ -145,7 +145,7 @@ def test_a_failed_swap_puts_the_earlier_edition_back(edition, tmp_path, monkeypa
             raise OSError("no space left on device")
         return real_replace(src, dst)
 
-    monkeypatch.setattr("tinytorch.instructor.edition.os.replace", disk_full_on_the_swap)
+    monkeypatch.setattr("tools.edition.os.replace", disk_full_on_the_swap)
     with pytest.raises(OSError, match="no space left"):
         build(target)
     assert {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file()} == before

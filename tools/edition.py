@@ -1,13 +1,13 @@
 """Build the student edition: a folder to publish as the students' own repository.
 
-``python -m tinytorch.instructor.edition --out student-edition --repo OWNER/NAME`` (or
+``python -m tools.edition --out student-edition --repo OWNER/NAME`` (or
 ``make student-edition``) writes a self-contained folder that an instructor can
 ``git init`` and push, and that the students' Binder and nbgitpuller links point at:
 
 * ``capstone/capstone.ipynb``: the nbgrader release of ``notebooks/capstone.py``, built
   here, so nothing is generated when Binder starts;
 * ``tinytorch/``: the package without :mod:`tinytorch.instructor` (the reference
-  solution, the hidden checks, this builder);
+  solution, the hidden checks, grading and feedback);
 * ``schemas/``: the submission schema and its examples;
 * ``pyproject.toml``: this repository's, less the instructor package and the
   development extras, so the two editions depend on the same versions;
@@ -45,7 +45,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 __all__ = ["ROOT", "MARKER", "Edition", "EditionError", "build", "links", "student_pyproject", "main"]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = Path(__file__).with_name("student_edition")
 MARKER = ".tinytorch-student-edition"
 ASSIGNMENT = "capstone"
@@ -122,7 +122,7 @@ def student_pyproject(instructor: dict[str, Any]) -> str:
     setuptools = data["tool"]["setuptools"]
     setuptools["packages"] = [p for p in setuptools["packages"]
                               if p != INSTRUCTOR_PACKAGE and not p.startswith(INSTRUCTOR_PACKAGE + ".")]
-    return ("# The student edition of the TinyTorch capstone, built by python -m tinytorch.instructor.edition.\n"
+    return ("# The student edition of the TinyTorch capstone, built by python -m tools.edition.\n"
             + _toml(data))
 
 
@@ -224,7 +224,7 @@ def build(out: Path, repo: str = "<owner>/<repository>", branch: str = "main",
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tinytorch.instructor.edition",
+    parser = argparse.ArgumentParser(prog="python -m tools.edition",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="student-edition", help="folder to write (default: student-edition)")
     parser.add_argument("--repo", default="<owner>/<repository>",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinytorch.core.training import accuracy, digits_mlp, fit, main, train_digits
+from tinytorch.core.training import accuracy, digits_mlp, fit, train_digits
 from tinytorch.datasets import load_digits
 
 
@@ -45,10 +45,3 @@ def test_accuracy_is_a_fraction_of_correct_argmax():
 def test_fit_rejects_nonpositive_epochs():
     with pytest.raises(ValueError, match="epochs must be positive; got 0"):
         fit(digits_mlp(4), np.zeros((2, 64), np.float32), np.zeros(2, np.int64), epochs=0)
-
-
-def test_command_line_demo_prints_accuracy(capsys):
-    assert main(["--epochs", "2", "--hidden-size", "16"]) == 0
-    out = capsys.readouterr().out
-    assert "1438 training and 359 test images" in out
-    assert "test accuracy 0." in out and "/359)" in out

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tinytorch.olympics.cli import load_submission_file
+from tinytorch.olympics.files import load_submission_file
 from tinytorch.olympics.schema import semantic_problems
 
 from tests.course import NOTEBOOK_TEXT

@@ -21,7 +21,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinytorch.olympics.cli import load_submission_file, main
+from tinytorch.olympics.cli import main
+from tinytorch.olympics.files import load_submission_file
 from tinytorch.olympics.schema import submission_problems
 
 from .conftest import EXAMPLES
@@ -114,7 +115,7 @@ def test_dev_zero_gets_a_verdict_under_a_memory_limit():
 
 
 def test_a_file_that_grows_past_the_limit_is_refused_while_reading(tmp_path, monkeypatch):
-    monkeypatch.setattr("tinytorch.olympics.cli.MAX_FILE_BYTES", 10)
+    monkeypatch.setattr("tinytorch.olympics.files.MAX_FILE_BYTES", 10)
     path = write(tmp_path, "big.json", "[" + "1," * 20 + "1]")
     document, problems = load_submission_file(path)
     assert document is None and [p.rule for p in problems] == ["size"]

@@ -7,12 +7,14 @@ import matplotlib
 matplotlib.use("Agg")
 
 import io  # noqa: E402
+import json  # noqa: E402
 
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from tinytorch.olympics.cli import main  # noqa: E402
 from tinytorch.olympics.plots import (draw_latency_distribution, figures_from_results, pareto_front,  # noqa: E402
+                                      points_from_results,
                                       saturation_batch)
 
 from .conftest import EXAMPLES  # noqa: E402
@@ -21,7 +23,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def point(name, latency, size, accuracy):
-    return {"name": name, "latency_ms": latency, "size_bytes": size, "accuracy": accuracy}
+    return {"name": name, "latency_ms_median": latency, "size_bytes": size, "accuracy": accuracy}
 
 
 def test_pareto_front_keeps_exactly_the_undominated_points():
@@ -51,7 +53,9 @@ def test_plot_command_writes_pngs_for_valid_files_only(tmp_path, capsys):
     empty.mkdir()
     assert main(["plot", str(EXAMPLES / "invalid" / "inverted_speedup.json"), "--out", str(empty)]) == 1
     assert list(empty.iterdir()) == [] and "not plotted" in capsys.readouterr().err
-    assert main(["plot", str(EXAMPLES / "valid" / "optimized.json"), "--out", str(tmp_path / "missing")]) == 2
+    with pytest.raises(SystemExit) as refused:   # an argparse type: usage and reason, before reading anything
+        main(["plot", str(EXAMPLES / "valid" / "optimized.json"), "--out", str(tmp_path / "missing")])
+    assert refused.value.code == 2 and "argument --out: " in capsys.readouterr().err
 
 
 def test_saturation_is_the_first_batch_within_90_percent_of_the_best():
@@ -75,3 +79,18 @@ def test_a_zero_latency_sample_is_drawn_on_a_linear_axis(zero_in):
     alone = Figure().add_subplot()
     draw_latency_distribution(alone, {"samples_ms": [0.01, 0.5], "median": 0.01, "p90": 0.5, "p99": 0.5}, "baseline")
     assert alone.get_xscale() == "log"
+
+
+def test_a_point_with_the_old_latency_key_still_plots_and_says_the_new_key():
+    old = [{"name": "a", "latency_ms": 1.0, "size_bytes": 10, "accuracy": 0.9},
+           {"name": "b", "latency_ms": 2.0, "size_bytes": 20, "accuracy": 0.8}]
+    with pytest.warns(DeprecationWarning, match="'latency_ms' is renamed 'latency_ms_median'"):
+        assert pareto_front(old) == [0]
+
+
+def test_trade_off_points_carry_the_median_under_its_own_name():
+    doc = json.loads((EXAMPLES / "valid" / "optimized.json").read_text())
+    points = points_from_results(doc)
+    assert [p["latency_ms_median"] for p in points] == [doc[n]["metrics"]["latency"]["median"]
+                                                         for n in ("baseline", "optimized")]
+    assert all("latency_ms" not in p for p in points)

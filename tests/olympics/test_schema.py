@@ -148,7 +148,7 @@ def test_semantic_rules_are_unit_free(scale):
 
 
 def test_example_files_are_judged_as_their_folder_says():
-    from tinytorch.olympics.cli import load_submission_file
+    from tinytorch.olympics.files import load_submission_file
 
     for path in sorted((EXAMPLES / "valid").glob("*.json")):
         doc, problems = load_submission_file(str(path))

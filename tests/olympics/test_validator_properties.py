@@ -20,7 +20,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinytorch.olympics.cli import load_submission_file, main
+from tinytorch.olympics.cli import main
+from tinytorch.olympics.files import load_submission_file
 from tinytorch.olympics.schema import Problem, json_path, printable, submission_problems
 
 from . import mutations as mut

@@ -1,4 +1,4 @@
-"""Training loop and the digits demo (Module 07).
+"""Training loop and the digits model (Module 07).
 
 ``fit`` is the loop every module before the capstone wrote by hand: shuffle, forward,
 loss, backward, step. The digits demo trains the capstone's model shape,
@@ -8,10 +8,8 @@ accuracy means something.
 
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -25,7 +23,7 @@ from tinytorch.core.optimizers import Adam
 from tinytorch.core.tensor import Tensor
 from tinytorch.datasets import load_digits
 
-__all__ = ["TrainHistory", "fit", "accuracy", "digits_mlp", "train_digits", "main"]
+__all__ = ["TrainHistory", "fit", "accuracy", "digits_mlp", "train_digits"]
 
 
 @dataclass
@@ -93,25 +91,3 @@ def train_digits(hidden_size: int = 128, epochs: int = 30, seed: int = 0,
     model = digits_mlp(hidden_size, seed)
     history = fit(model, data.X_train, data.y_train, epochs=epochs, seed=seed, progress=progress)
     return model, history, accuracy(model, data.X_test, data.y_test)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="tinytorch-train",
-        description="Train Linear(64, h) -> ReLU -> Linear(h, 10) on the bundled digits and report test accuracy.",
-    )
-    parser.add_argument("--hidden-size", type=int, default=128)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    data = load_digits()
-    print(f"digits: {len(data.y_train)} training and {len(data.y_test)} test images, 64 features, 10 classes")
-    _, history, acc = train_digits(args.hidden_size, args.epochs, args.seed)
-    print(f"final training loss {history.epoch_losses[-1]:.4f} after {args.epochs} epochs "
-          f"in {history.seconds:.2f} s")
-    print(f"test accuracy {acc:.4f} ({round(acc * len(data.y_test))}/{len(data.y_test)})")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -24,6 +24,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
+from tinytorch.core.deprecation import warn_renamed
+
 __all__ = ["draw_latency_distribution", "draw_tradeoff", "draw_waterfall", "draw_batch_scaling",
            "pareto_front", "saturation_batch", "points_from_results", "figures_from_results", "save_figures"]
 
@@ -59,13 +61,36 @@ def draw_latency_distribution(ax: Axes, latency: dict[str, Any], label: str, col
     ax.legend(fontsize=7, framealpha=0.8)
 
 
+def trade_off_point(name: str, metrics: dict[str, Any]) -> dict[str, Any]:
+    """One model on the trade-off plots: its name, median latency, stored size and accuracy.
+
+    The latency is the median, and its key says so: ``latency_ms_mean`` is the chapter's
+    mean, and the two must not be confused on one page.
+    """
+    return {"name": name, "latency_ms_median": metrics["latency"]["median"],
+            "size_bytes": metrics["model_size_bytes"], "accuracy": metrics["accuracy"]}
+
+
+def _median_keyed(points: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``points``, where a point written with the old key ``latency_ms`` gets ``latency_ms_median``."""
+    renamed = []
+    for p in points:
+        if "latency_ms_median" not in p and "latency_ms" in p:
+            warn_renamed("the trade-off point key 'latency_ms'", "'latency_ms_median'", stacklevel=4)
+            p = {**p, "latency_ms_median": p["latency_ms"]}
+        renamed.append(p)
+    return renamed
+
+
 def pareto_front(points: Sequence[dict[str, Any]]) -> list[int]:
     """Indices of points that no other point dominates (≤ latency, ≤ size, ≥ accuracy, one strictly)."""
+    points = _median_keyed(points)
+    key = "latency_ms_median"
     front = []
     for i, p in enumerate(points):
         dominated = any(
-            q["latency_ms"] <= p["latency_ms"] and q["size_bytes"] <= p["size_bytes"] and q["accuracy"] >= p["accuracy"]
-            and (q["latency_ms"], q["size_bytes"], q["accuracy"]) != (p["latency_ms"], p["size_bytes"], p["accuracy"])
+            q[key] <= p[key] and q["size_bytes"] <= p["size_bytes"] and q["accuracy"] >= p["accuracy"]
+            and (q[key], q["size_bytes"], q["accuracy"]) != (p[key], p["size_bytes"], p["accuracy"])
             for j, q in enumerate(points) if j != i)
         if not dominated:
             front.append(i)
@@ -78,23 +103,24 @@ def draw_tradeoff(ax: Axes, points: Sequence[dict[str, Any]]) -> None:
     The front is over three objectives (latency, size, accuracy), so it is marked point by
     point: a line through it in two dimensions would suggest trade-offs that do not exist.
     """
+    points = _median_keyed(points)
     if not points:
         ax.text(0.5, 0.5, "no models measured yet", ha="center", va="center", transform=ax.transAxes)
         return
     biggest = max(p["size_bytes"] for p in points)
     front = set(pareto_front(points))
-    middle = np.median([p["latency_ms"] for p in points])
+    middle = np.median([p["latency_ms_median"] for p in points])
     for i, p in enumerate(points):
         area = 60 + 600 * p["size_bytes"] / biggest
-        ax.scatter(p["latency_ms"] * 1e3, p["accuracy"], s=area, alpha=0.6,
+        ax.scatter(p["latency_ms_median"] * 1e3, p["accuracy"], s=area, alpha=0.6,
                    color=_COLORS.get(p["name"], "#55A868"), edgecolors="black" if i in front else "none",
                    linewidths=2 if i in front else 0)
         # Labels point inwards (left of points on the right half) so they stay inside the axes,
         # and start just outside the marker's radius (sqrt(area) / 2 points).
-        right = p["latency_ms"] > middle
+        right = p["latency_ms_median"] > middle
         gap = np.sqrt(area) / 2 + 2
         ax.annotate(p["name"].replace(" + ", "\n+ ") + f"\n{p['size_bytes'] / 1e3:.1f} kB",
-                    (p["latency_ms"] * 1e3, p["accuracy"]), textcoords="offset points",
+                    (p["latency_ms_median"] * 1e3, p["accuracy"]), textcoords="offset points",
                     xytext=(-gap if right else gap, 4), ha="right" if right else "left", fontsize=7)
     ax.scatter([], [], s=80, facecolors="none", edgecolors="black", linewidths=2,
                label="ringed: Pareto front (nothing else is as fast,\nas small and as accurate at once)")
@@ -112,7 +138,8 @@ def _short(name: str) -> str:
 
 def draw_waterfall(axes: Sequence[Axes], steps: Sequence[dict[str, Any]]) -> None:
     """Three panels (latency, size, accuracy): the baseline, then each step's change, then the result."""
-    metrics = (("latency_ms", "median latency (µs)", 1e3), ("size_bytes", "stored size (kB)", 1e-3),
+    steps = _median_keyed(steps)
+    metrics = (("latency_ms_median", "median latency (µs)", 1e3), ("size_bytes", "stored size (kB)", 1e-3),
                ("accuracy", "accuracy (%)", 100.0))
     names = [s["name"] for s in steps]
     for ax, (key, title, scale) in zip(axes, metrics):
@@ -168,10 +195,8 @@ def draw_batch_scaling(ax_latency: Axes, ax_throughput: Axes, rows: Sequence[dic
 
 
 def points_from_results(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """Trade-off points (name, latency_ms median, size_bytes, accuracy) of a results document."""
-    return [{"name": name, "latency_ms": doc[name]["metrics"]["latency"]["median"],
-             "size_bytes": doc[name]["metrics"]["model_size_bytes"], "accuracy": doc[name]["metrics"]["accuracy"]}
-            for name in ("baseline", "optimized") if name in doc]
+    """The trade-off points of a results document: its baseline and, if there is one, its optimized model."""
+    return [trade_off_point(name, doc[name]["metrics"]) for name in ("baseline", "optimized") if name in doc]
 
 
 def figures_from_results(doc: dict[str, Any]) -> dict[str, Figure]:

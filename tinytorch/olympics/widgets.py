@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 
 from tinytorch.core.layers import Module
 from tinytorch.olympics.plots import (draw_batch_scaling, draw_latency_distribution, draw_tradeoff, draw_waterfall,
-                                      saturation_batch)
+                                      saturation_batch, trade_off_point)
 from tinytorch.olympics.stack import STEPS, apply_stack, parse_stack
 
 __all__ = ["BatchSizeExplorer", "StackExplorer", "BATCH_SIZES"]
@@ -151,8 +151,7 @@ class StackExplorer:
     def _benchmark(self, model: Module, name: str) -> dict[str, Any]:
         report = self.report_class(model_name=name)
         metrics = report.benchmark_model(model, self.X_test, self.y_test, num_runs=self.num_runs, warmup_runs=5)
-        return {"name": name, "latency_ms": metrics["latency"]["median"], "size_bytes": metrics["model_size_bytes"],
-                "accuracy": metrics["accuracy"], "latency": metrics["latency"]}
+        return {**trade_off_point(name, metrics), "latency": metrics["latency"]}
 
     def update(self) -> None:
         """Rebuild the stack from the controls, benchmark each step, redraw; errors become messages."""
@@ -181,7 +180,7 @@ class StackExplorer:
         self._draw(chain, label)
         last = chain[-1]
         self.message.value = (f"<b>{label}</b>: accuracy {last['accuracy']:.4f}, median latency "
-                              f"{last['latency_ms'] * 1e3:.1f} µs, {last['size_bytes']:,} bytes "
+                              f"{last['latency_ms_median'] * 1e3:.1f} µs, {last['size_bytes']:,} bytes "
                               f"({len(self.tried)} configurations measured so far)")
         self.redraw_seconds = time.perf_counter() - start
 

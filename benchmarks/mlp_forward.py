@@ -71,9 +71,9 @@ def main() -> None:
         x_np = rng.random((batch, 64), dtype=np.float32)
         x_tt = Tensor(x_np)
         assert np.allclose(raw(x_np), model(x_tt).data, atol=1e-5)
-        candidates: dict[str, Callable[[], object]] = {"numpy": lambda: raw(x_np)}
+        candidates: dict[str, Callable[[], object]] = {"numpy": lambda x_np=x_np: raw(x_np)}
 
-        def tt() -> object:
+        def tt(x_tt: Tensor = x_tt) -> object:
             with no_grad():
                 return model(x_tt)
 
@@ -82,7 +82,7 @@ def main() -> None:
             run_torch, torch = torch_parts
             x_t = torch.from_numpy(x_np)
             assert np.allclose(run_torch(x_t).numpy(), raw(x_np), atol=1e-5)
-            candidates["torch"] = lambda: run_torch(x_t)
+            candidates["torch"] = lambda run_torch=run_torch, x_t=x_t: run_torch(x_t)
         times: dict[str, list[float]] = {k: [] for k in candidates}
         for _ in range(args.rounds):
             for name, fn in candidates.items():

@@ -27,7 +27,8 @@ def run_tool(*args: str, cwd: Path, timeout: float = 900) -> subprocess.Complete
     result = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=cwd, env=tool_env(), capture_output=True,
                             text=True, timeout=timeout)
     if result.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n"
+                             f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result
 
 

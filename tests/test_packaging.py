@@ -67,7 +67,8 @@ def isolated_environment(root: Path) -> Path:
     The child starts with this environment's Jupyter configuration, as a pip install would.
     """
     subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(root)], check=True)
-    child_site = Path(subprocess.run([str(root / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    child_site = Path(subprocess.run([str(root / "bin" / "python"), "-c", purelib],
                                      check=True, capture_output=True, text=True).stdout.strip())
     (child_site / "parent.pth").write_text(f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
     shutil.copytree(Path(sys.prefix) / "etc" / "jupyter", root / "etc" / "jupyter")
@@ -90,8 +91,10 @@ def test_instructor_binder_builds_the_course_and_keeps_the_instructor_tools(tmp_
         shutil.copy(ROOT / "notebooks" / name, tmp_path / "notebooks" / name)
     prefix = isolated_environment(tmp_path / "env")
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "user-config"),
-               PATH=os.pathsep.join([str(prefix / "bin"), str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    build = subprocess.run(["bash", "binder/postBuild"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+               PATH=os.pathsep.join([str(prefix / "bin"), str(Path(sys.executable).parent),
+                                     os.environ.get("PATH", "")]))
+    build = subprocess.run(["bash", "binder/postBuild"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=600)
     assert build.returncode == 0, build.stderr[-3000:]
     assert "BEGIN SOLUTION" in (tmp_path / "notebooks" / "source" / "capstone" / "capstone.ipynb").read_text()
     assert (tmp_path / "notebooks" / "release" / "capstone" / "capstone.ipynb").exists()

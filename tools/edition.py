@@ -38,10 +38,10 @@ from urllib.parse import quote
 
 from tinytorch.instructor.leaks import default_secrets, scan_tree
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+else:
+    import tomli as tomllib
 
 __all__ = ["ROOT", "MARKER", "Edition", "EditionError", "build", "links", "student_pyproject", "main"]
 

@@ -43,7 +43,7 @@ def check_gradients(op: Callable[..., Tensor], *arrays: np.ndarray, seed: int = 
         return op(*[Tensor(x, dtype=np.float64) for x in xs]).data * weights
 
     expected = numerical_grads(weighted, arrays)
-    for i, (t, g) in enumerate(zip(inputs, expected)):
+    for i, (t, g) in enumerate(zip(inputs, expected, strict=True)):
         assert t.grad is not None, f"input {i} received no gradient"
         assert t.grad.shape == t.shape, f"input {i}: gradient shape {t.grad.shape} != {t.shape}"
         np.testing.assert_allclose(t.grad.data, g, rtol=rtol, atol=atol, err_msg=f"input {i}")

@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from tinytorch import Tensor, no_grad
-from tinytorch.core.attention import (CausalTransformer, MultiHeadAttention, TransformerBlock,
-                                      causal_mask, scaled_dot_product_attention)
+from tinytorch.core.attention import (
+    CausalTransformer,
+    MultiHeadAttention,
+    TransformerBlock,
+    causal_mask,
+    scaled_dot_product_attention,
+)
 
 from .gradcheck import check_gradients, numerical_grads
 

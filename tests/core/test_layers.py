@@ -86,7 +86,8 @@ def test_dropout_zeroes_about_p_and_rescales_while_training_only():
 def test_state_dict_round_trips_through_npz_without_pickle(tmp_path):
     model, other = mlp(0), mlp(1)
     x = Tensor(np.random.default_rng(2).normal(size=(3, 4)))
-    model.eval(); other.eval()
+    model.eval()
+    other.eval()
     assert not np.allclose(model(x).data, other(x).data)
     path = tmp_path / "weights.npz"
     model.save(path)

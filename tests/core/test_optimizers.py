@@ -21,9 +21,11 @@ def quadratic_step(opt, p: Parameter, target: np.ndarray) -> float:
 def test_sgd_momentum_and_weight_decay_match_hand_computation():
     p = Parameter([1.0])
     opt = SGD([p], lr=0.1, momentum=0.9, weight_decay=0.5)
-    p.grad = Tensor([2.0]); opt.step()      # g = 2 + 0.5*1 = 2.5; v = 2.5; p = 1 - 0.25
+    p.grad = Tensor([2.0])
+    opt.step()      # g = 2 + 0.5*1 = 2.5; v = 2.5; p = 1 - 0.25
     assert p.data[0] == pytest.approx(0.75)
-    p.grad = Tensor([2.0]); opt.step()      # g = 2 + 0.375 = 2.375; v = 2.25 + 2.375 = 4.625
+    p.grad = Tensor([2.0])
+    opt.step()      # g = 2 + 0.375 = 2.375; v = 2.25 + 2.375 = 4.625
     assert p.data[0] == pytest.approx(0.75 - 0.4625)
 
 

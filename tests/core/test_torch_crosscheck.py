@@ -32,7 +32,8 @@ def test_broadcast_expression_values_and_gradients():
     c, tc = pair((3, 2))
     ours = ((a * b - b / (a * a + 1.0)) @ c).exp().mean(axis=1).sum()
     theirs = ((ta * tb - tb / (ta * ta + 1.0)) @ tc).exp().mean(dim=1).sum()
-    ours.backward(); theirs.backward()
+    ours.backward()
+    theirs.backward()
     assert ours.item() == pytest.approx(theirs.item(), rel=1e-10)
     for x, tx in ((a, ta), (b, tb), (c, tc)):
         np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-10)
@@ -74,5 +75,6 @@ def test_optimizer_trajectories_match(ours, theirs):
         g = np.sin(np.arange(5) + step)
         p.grad = Tensor(g, dtype=np.float64)
         tp.grad = torch.tensor(g)
-        opt.step(); topt.step()
+        opt.step()
+        topt.step()
     np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-10)

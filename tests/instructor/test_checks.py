@@ -62,7 +62,8 @@ def results_dir(tmp_path_factory) -> Path:
 def graded_cells() -> dict[str, str]:
     """{grade_id: hidden-test region} of every graded cell of the notebook's source."""
     text = (ROOT / "notebooks" / "capstone.py").read_text(encoding="utf-8")
-    cells = re.findall(r'^# %% nbgrader=\{"grade": true, "grade_id": "([^"]+)".*?\n(.*?)(?=\n# %%|\Z)', text, re.S | re.M)
+    graded_cell = r'^# %% nbgrader=\{"grade": true, "grade_id": "([^"]+)".*?\n(.*?)(?=\n# %%|\Z)'
+    cells = re.findall(graded_cell, text, re.S | re.M)
     return {grade_id: body.split("### BEGIN HIDDEN TESTS", 1)[-1] for grade_id, body in cells}
 
 
@@ -155,8 +156,9 @@ def generate_submission(baseline_report, optimized_report=None, techniques_appli
 
 def test_a_reference_imported_instead_of_written_is_refused(correct):
     ns = dict(correct, BenchmarkReport=reference.BenchmarkReport)
-    assert "✗ written in the notebook (no points are given for this cell): implement BenchmarkReport in this notebook" in failed_checks(
-        "test-part2-benchmark-model", ns)
+    expected = ("✗ written in the notebook (no points are given for this cell): "
+                "implement BenchmarkReport in this notebook")
+    assert expected in failed_checks("test-part2-benchmark-model", ns)
 
 
 def test_a_missing_function_says_to_run_its_cell(correct):

@@ -11,8 +11,15 @@ import nbformat
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinytorch.instructor.leaks import (default_secrets, region_lines, scan_file, scan_text, scan_tree,
-                                        secret_lines, substantive)
+from tinytorch.instructor.leaks import (
+    default_secrets,
+    region_lines,
+    scan_file,
+    scan_text,
+    scan_tree,
+    secret_lines,
+    substantive,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 

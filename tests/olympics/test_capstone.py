@@ -11,8 +11,14 @@ import pytest
 from tinytorch import Tensor
 from tinytorch.core.training import fit
 from tinytorch.datasets import load_digits
-from tinytorch.olympics import (BenchmarkReport, SimpleMLP, SubmissionError, generate_submission, save_submission,
-                                validate_submission_schema)
+from tinytorch.olympics import (
+    BenchmarkReport,
+    SimpleMLP,
+    SubmissionError,
+    generate_submission,
+    save_submission,
+    validate_submission_schema,
+)
 from tinytorch.perf.quantization import quantize_model
 
 

@@ -80,7 +80,8 @@ def test_run_writes_a_validated_results_file_and_prints_a_summary(tmp_path):
     assert doc["optimized"]["techniques_applied"] == ["structured_pruning(0.4)", "int8_quantization", "fusion"]
     assert doc["baseline"]["benchmark_config"]["num_runs"] == 20
     assert run_cli("validate", str(tmp_path / "res.json")).returncode == 0
-    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["res_latency.png", "res_tradeoff.png", "res_waterfall.png"]
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        "res_latency.png", "res_tradeoff.png", "res_waterfall.png"]
 
 
 @pytest.mark.parametrize("args, fragment", [

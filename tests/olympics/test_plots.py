@@ -13,9 +13,13 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from tinytorch.olympics.cli import main  # noqa: E402
-from tinytorch.olympics.plots import (draw_latency_distribution, figures_from_results, pareto_front,  # noqa: E402
-                                      points_from_results,
-                                      saturation_batch)
+from tinytorch.olympics.plots import (  # noqa: E402
+    draw_latency_distribution,
+    figures_from_results,
+    pareto_front,
+    points_from_results,
+    saturation_batch,
+)
 
 from .conftest import EXAMPLES  # noqa: E402
 
@@ -59,7 +63,8 @@ def test_plot_command_writes_pngs_for_valid_files_only(tmp_path, capsys):
 
 
 def test_saturation_is_the_first_batch_within_90_percent_of_the_best():
-    rows = [{"batch_size": b, "samples_per_sec": t} for b, t in ((1, 10.0), (2, 50.0), (4, 91.0), (8, 100.0), (16, 95.0))]
+    rows = [{"batch_size": b, "samples_per_sec": t}
+            for b, t in ((1, 10.0), (2, 50.0), (4, 91.0), (8, 100.0), (16, 95.0))]
     assert saturation_batch(rows) == 4
     assert saturation_batch(rows, fraction=0.95) == 8
     assert saturation_batch(rows[:1]) == 1

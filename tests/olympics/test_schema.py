@@ -66,8 +66,9 @@ CORPUS = {
     "inverted compression": (lambda d: d["improvements"].__setitem__(
         "compression_ratio", 1 / d["improvements"]["compression_ratio"]), "$.improvements.compression_ratio",
         "improvements-agree"),
-    "accuracy delta sign": (lambda d: d["improvements"].__setitem__("accuracy_delta", -d["improvements"]["accuracy_delta"] + 0.01),
-                            "$.improvements.accuracy_delta", "improvements-agree"),
+    "accuracy delta sign": (lambda d: d["improvements"].__setitem__(
+        "accuracy_delta", -d["improvements"]["accuracy_delta"] + 0.01), "$.improvements.accuracy_delta",
+        "improvements-agree"),
     "percentiles out of order": (lambda d: d["baseline"]["metrics"]["latency"].__setitem__(
         "p90", d["baseline"]["metrics"]["latency"]["max"] + 1), "$.baseline.metrics.latency.p90", "percentile-order"),
     "interval misses its mean": (lambda d: d["baseline"]["metrics"]["latency"].__setitem__("mean_ci", [100.0, 200.0]),

@@ -77,7 +77,8 @@ def test_an_overflowing_expected_speedup_is_not_agreement():
     assert "overflows" in found.get("improvements-agree", "")
 
 
-@pytest.mark.parametrize("where", [("system_info", "git_commit"), ("baseline", "benchmark_config", "dataset", "sha256")])
+@pytest.mark.parametrize("where", [("system_info", "git_commit"),
+                                   ("baseline", "benchmark_config", "dataset", "sha256")])
 def test_a_pattern_does_not_let_a_final_newline_through(where):
     def newline(doc):
         target = doc

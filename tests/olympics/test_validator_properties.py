@@ -187,7 +187,7 @@ def test_the_installed_command_agrees_with_the_api_on_a_batch(tmp_path_factory, 
     out = done.stdout.decode("utf-8")
     assert done.stderr == b"" and "Traceback" not in out
     lines = out.splitlines()
-    for (doc, seed, kind), path in zip(docs, paths):
+    for (_, _, kind), path in zip(docs, paths, strict=True):
         problems = api_verdict(path)
         mine = [line for line in lines if line.startswith(printable(str(path)) + ": ")]
         assert len(mine) == max(1, len(problems)), (kind, mine, problems)

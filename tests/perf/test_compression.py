@@ -66,14 +66,16 @@ def test_structured_prune_shrinks_shapes_and_keeps_survivors_exact():
     # Reference: the original network with the removed units' outgoing weights zeroed.
     reference = deep_mlp()
     l0, l1, l2 = [m for m in reference.modules() if isinstance(m, Linear)]
-    kept0 = [j for j in range(10) if any(np.array_equal(l0.weight.data[:, j], c) for c in pruned.layers[0].weight.data.T)]
+    kept0 = [j for j in range(10)
+             if any(np.array_equal(l0.weight.data[:, j], c) for c in pruned.layers[0].weight.data.T)]
     kept1 = [j for j in range(8)
              if any(np.array_equal(l1.weight.data[kept0, j], c) for c in pruned.layers[2].weight.data.T)]
     assert len(kept0) == 5 and len(kept1) == 4
     l1.weight.data[[j for j in range(10) if j not in kept0], :] = 0.0
     l2.weight.data[[j for j in range(8) if j not in kept1], :] = 0.0
     x = Tensor(np.random.default_rng(3).normal(size=(7, 6)))
-    reference.eval(); pruned.eval()
+    reference.eval()
+    pruned.eval()
     with no_grad():
         np.testing.assert_allclose(pruned(x).data, reference(x).data, rtol=1e-5, atol=1e-6)
 

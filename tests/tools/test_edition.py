@@ -14,10 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tools.edition import (MARKER, ROOT, EditionError, _toml, build, links, main,
-                                          student_pyproject)
-
 from tests.conftest import REPO
+from tools.edition import MARKER, ROOT, EditionError, _toml, build, links, main, student_pyproject
 
 try:
     import tomllib

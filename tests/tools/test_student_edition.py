@@ -199,8 +199,8 @@ def test_the_installed_package_holds_no_secret_and_no_instructor_module(fresh_py
 
 def test_the_command_line_works_without_the_reference(fresh_python, edition, tmp_path):
     cli = fresh_python.parent / "tinytorch-olympics"
-    valid = subprocess.run([str(cli), "validate", *map(str, sorted((edition / "schemas/examples/valid").glob("*.json")))],
-                           capture_output=True, text=True, cwd=tmp_path)
+    examples = sorted((edition / "schemas/examples/valid").glob("*.json"))
+    valid = subprocess.run([str(cli), "validate", *map(str, examples)], capture_output=True, text=True, cwd=tmp_path)
     assert valid.returncode == 0 and "2 of 2 files valid" in valid.stdout, valid.stdout + valid.stderr
     invalid = subprocess.run([str(cli), "validate", str(edition / "schemas/examples/invalid/inverted_speedup.json")],
                              capture_output=True, text=True, cwd=tmp_path)

@@ -189,7 +189,8 @@ class Module:
 
     def save(self, path: Union[str, os.PathLike]) -> None:
         """Write the state dict as an ``.npz`` of plain arrays (no pickle)."""
-        np.savez(path, **self.state_dict())
+        state: dict[str, Any] = self.state_dict()
+        np.savez(path, **state)
 
     def load(self, path: Union[str, os.PathLike]) -> None:
         """Read a file written by :meth:`save`; refuses pickled objects."""

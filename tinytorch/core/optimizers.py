@@ -58,7 +58,7 @@ class SGD(Optimizer):
         self._velocity = [np.zeros_like(p.data) for p in self.params]
 
     def step(self) -> None:
-        for p, v in zip(self.params, self._velocity):
+        for p, v in zip(self.params, self._velocity, strict=True):
             if p.grad is None:
                 continue
             g = p.grad.data
@@ -96,7 +96,7 @@ class Adam(Optimizer):
         b1, b2 = self.betas
         correction1 = 1.0 - b1**self._t
         correction2 = 1.0 - b2**self._t
-        for p, m, v in zip(self.params, self._m, self._v):
+        for p, m, v in zip(self.params, self._m, self._v, strict=True):
             if p.grad is None:
                 continue
             g = p.grad.data

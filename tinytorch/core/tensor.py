@@ -311,7 +311,7 @@ class Tensor:
 
     def argmax(self, axis: Optional[int] = None) -> Tensor:
         """Indices of the maxima (not differentiable)."""
-        return Tensor._wrap(np.argmax(self.data, axis=axis))
+        return Tensor._wrap(np.asarray(np.argmax(self.data, axis=axis)))
 
     # ---------------------------------------------------------- shape changes
     def reshape(self, *shape: Any) -> Tensor:

@@ -31,10 +31,10 @@ import tempfile
 import time
 import traceback
 import warnings
-from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Optional
 
 import jsonschema
@@ -318,7 +318,8 @@ def _report_is_own(ns: Namespace) -> None:
 def _report_accuracy(ns: Namespace) -> None:
     m = _oracle_report(ns).metrics
     assert abs(m["accuracy"] - 0.7) < 1e-12, f"accuracy is a fraction: 14 of 20 correct is 0.7, got {m['accuracy']}"
-    assert 0.4 < m["accuracy_ci"]["low"] < 0.7 < m["accuracy_ci"]["high"] < 0.9, "accuracy_ci must be the Wilson interval"
+    assert 0.4 < m["accuracy_ci"]["low"] < 0.7 < m["accuracy_ci"]["high"] < 0.9, \
+        "accuracy_ci must be the Wilson interval"
 
 
 @_check("test-part2-benchmark-model", "size counts bytes stored", points=2)
@@ -462,7 +463,8 @@ def _generate_copies(ns: Namespace) -> None:
 
 @_check("test-part3-generate", "a slowdown is a ratio below 1", points=4)
 def _generate_slowdown(ns: Namespace) -> None:
-    slow = ns["generate_submission"](make_fake_report("b", 1.0, 0.01, 0.9), make_fake_report("o", 4.0, 0.02, 0.9), ["x"])
+    slow = ns["generate_submission"](make_fake_report("b", 1.0, 0.01, 0.9), make_fake_report("o", 4.0, 0.02, 0.9),
+                                     ["x"])
     imp = slow["improvements"]
     assert abs(imp["speedup"] - 0.25) < 1e-9 and abs(imp["compression_ratio"] - 0.5) < 1e-9, (
         "an optimization that makes things slower or bigger must show a ratio below 1, not be inverted")
@@ -532,9 +534,11 @@ def _validate_version(ns: Namespace) -> None:
 
 @_check("test-part4-validate", "every problem at once", points=1)
 def _validate_all_problems(ns: Namespace) -> None:
-    _rejects(ns, _mutated(lambda d: (_metrics(d).__setitem__("accuracy", 1.5),
-                                     _metrics(d, "optimized").__setitem__("model_size_mb", "small"))),
-             "accuracy", "model_size_mb")
+    def two_problems(d: dict) -> None:
+        _metrics(d)["accuracy"] = 1.5
+        _metrics(d, "optimized")["model_size_mb"] = "small"
+
+    _rejects(ns, _mutated(two_problems), "accuracy", "model_size_mb")
 
 
 @_check("test-part4-validate", "numbers given as strings are refused", points=1)
@@ -547,7 +551,10 @@ def _validate_strings(ns: Namespace) -> None:
 @_check("test-part4-validate", "negative measurements are refused", points=1)
 def _validate_negatives(ns: Namespace) -> None:
     for key in ("latency_ms_mean", "model_size_bytes", "throughput_samples_per_sec", "parameter_count"):
-        _rejects(ns, _mutated(lambda d: _metrics(d).__setitem__(key, -abs(_metrics(d)[key]) - 1)), key)
+        def negative(d: dict, key: str = key) -> None:
+            _metrics(d)[key] = -abs(_metrics(d)[key]) - 1
+
+        _rejects(ns, _mutated(negative), key)
     _rejects(ns, _mutated(lambda d: _metrics(d)["latency"].__setitem__("outliers", -1)), "outliers")
 
 

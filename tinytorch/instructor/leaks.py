@@ -156,7 +156,8 @@ def _views(name: str, data: bytes) -> Iterator[tuple[str, str]]:
             return
         parts = []
         for cell in cells:
-            parts.append("".join(cell.get("source", [])) if isinstance(cell.get("source"), list) else str(cell.get("source", "")))
+            source = cell.get("source", "")
+            parts.append("".join(source) if isinstance(source, list) else str(source))
             for output in cell.get("outputs", []):
                 parts.append(json.dumps(output, ensure_ascii=False).replace("\\n", "\n"))
         yield f"{name} (cells)", "\n".join(parts)

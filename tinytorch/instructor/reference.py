@@ -23,8 +23,15 @@ from tinytorch import Tensor, no_grad
 from tinytorch.core.activations import ReLU
 from tinytorch.core.layers import Linear, Module, Sequential
 from tinytorch.datasets.digits import digits_sha256
-from tinytorch.olympics.schema import (KNOWN_VERSIONS, SCHEMA_VERSION, Problem, SubmissionError, json_path,
-                                       load_schema, semantic_problems)
+from tinytorch.olympics.schema import (
+    KNOWN_VERSIONS,
+    SCHEMA_VERSION,
+    Problem,
+    SubmissionError,
+    json_path,
+    load_schema,
+    semantic_problems,
+)
 from tinytorch.olympics.system import blas_info, cpu_model, git_commit, utc_timestamp
 from tinytorch.perf.benchmarking import Benchmark, BenchmarkResult
 from tinytorch.perf.profiling import Profiler

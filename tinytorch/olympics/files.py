@@ -33,13 +33,18 @@ class _JSONObject(dict):
 def _object(pairs: list[tuple[str, Any]]) -> _JSONObject:
     obj = _JSONObject(pairs)
     seen: set[str] = set()
-    obj.duplicates = [key for key, _ in pairs if key in seen or seen.add(key)]
+    obj.duplicates = []
+    for key, _ in pairs:
+        if key in seen:
+            obj.duplicates.append(key)
+        seen.add(key)
     return obj
 
 
 def _duplicate_keys(document: Any) -> list[Problem]:
     """A problem for every key that appears twice in one object: which value counts would be a guess."""
-    problems, pending = [], [(document, [])]
+    problems: list[Problem] = []
+    pending: list[tuple[Any, list[Any]]] = [(document, [])]
     while pending:
         value, path = pending.pop()
         if isinstance(value, _JSONObject):

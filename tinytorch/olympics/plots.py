@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+from itertools import pairwise
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -46,9 +47,10 @@ def draw_latency_distribution(ax: Axes, latency: dict[str, Any], label: str, col
     first = not ax.lines and not ax.patches
     log = min([*data, *marks]) > 0 and (first or ax.get_xscale() == "log")
     if samples:
-        bins = np.geomspace(data.min(), data.max() * 1.0001, 40) if log and data.max() > data.min() else 40
+        bins: int | list[float] = (np.geomspace(data.min(), data.max() * 1.0001, 40).tolist()
+                                   if log and data.max() > data.min() else 40)
         ax.hist(data, bins=bins, alpha=0.45, color=color, label=f"{label} (n={len(data)}, max {data.max():.0f} µs)")
-    for (name, _, style), value in zip(_PERCENTILES, marks):
+    for (name, _, style), value in zip(_PERCENTILES, marks, strict=True):
         ax.axvline(value, color=color, linestyle=style, linewidth=1.4, label=f"{label} {name} {value:.1f} µs")
     ax.set_xscale("log" if log else "linear")
     if log:
@@ -142,14 +144,14 @@ def draw_waterfall(axes: Sequence[Axes], steps: Sequence[dict[str, Any]]) -> Non
     metrics = (("latency_ms_median", "median latency (µs)", 1e3), ("size_bytes", "stored size (kB)", 1e-3),
                ("accuracy", "accuracy (%)", 100.0))
     names = [s["name"] for s in steps]
-    for ax, (key, title, scale) in zip(axes, metrics):
+    for ax, (key, title, scale) in zip(axes, metrics, strict=True):
         values = [s[key] * scale for s in steps]
         # The first bar stands on zero; each later bar spans the change from its predecessor.
-        bottoms = [0.0] + [min(a, b) for a, b in zip(values, values[1:])]
-        heights = [values[0]] + [abs(b - a) for a, b in zip(values, values[1:])]
+        bottoms = [0.0] + [min(a, b) for a, b in pairwise(values)]
+        heights = [values[0]] + [abs(b - a) for a, b in pairwise(values)]
         colors = [_COLORS["baseline"]] + [
             "#55A868" if ((b > a) if key == "accuracy" else (b < a)) else "#C44E52"
-            for a, b in zip(values, values[1:])]
+            for a, b in pairwise(values)]
         ax.bar(range(len(values)), heights, bottom=bottoms, color=colors)
         for i, v in enumerate(values):
             ax.text(i, v, f"{v:.3g}", ha="center", va="bottom", fontsize=7)

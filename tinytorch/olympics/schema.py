@@ -19,7 +19,8 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
-from typing import Any, Iterator, Optional
+from itertools import pairwise
+from typing import Any, Iterator, Optional, cast
 
 import numpy as np
 
@@ -145,7 +146,7 @@ def _report_problems(name: str, report: Any) -> Iterator[Problem]:
              ("p90", _number(_get(lat, "p90"))), ("p99", _number(_get(lat, "p99"))),
              ("max", _number(_get(lat, "max")))]
     known = [(k, v) for k, v in order if v is not None]
-    for (k1, v1), (k2, v2) in zip(known, known[1:]):
+    for (k1, v1), (k2, v2) in pairwise(known):
         if not _at_most(v1, v2):
             yield Problem(json_path(base + ["latency", k1]), "percentile-order",
                           f"latency {k1} ({v1:g} ms) exceeds {k2} ({v2:g} ms); "
@@ -183,10 +184,12 @@ def _report_problems(name: str, report: Any) -> Iterator[Problem]:
         yield Problem(json_path(base + ["model_size_mb"]), "size-units",
                       f"model_size_mb is {size_mb:g} but model_size_bytes / 1,000,000 is {size_b / 1e6:g} "
                       "(MB here means 10^6 bytes, not MiB)")
-    tput, tput_detail = _number(_get(m, "throughput_samples_per_sec")), _number(_get(m, "throughput", "samples_per_sec"))
+    tput = _number(_get(m, "throughput_samples_per_sec"))
+    tput_detail = _number(_get(m, "throughput", "samples_per_sec"))
     if tput is not None and tput_detail is not None and not _close(tput, tput_detail):
         yield Problem(json_path(base + ["throughput_samples_per_sec"]), "throughput-consistent",
-                      f"throughput_samples_per_sec ({tput:g}) differs from throughput.samples_per_sec ({tput_detail:g})")
+                      f"throughput_samples_per_sec ({tput:g}) differs from throughput.samples_per_sec "
+                      f"({tput_detail:g})")
     config = _get(report, "benchmark_config")
     measured, configured = _whole(_get(m, "throughput", "batch_size")), _whole(_get(config, "throughput_batch_size"))
     if measured is not None and configured is not None and measured != configured:
@@ -238,7 +241,8 @@ def _sample_problems(base: list, metrics: dict, samples: np.ndarray) -> Iterator
     unit = scale.units(samples)
     methods = _percentile_methods(_get(lat, "percentile_method"))
     how = f" (numpy method {methods[0]!r})" if len(methods) == 1 else " (by any Hyndman-Fan method)"
-    by_method = np.array([np.percentile(unit, [50, 90, 99, 25, 75], method=m) for m in methods])
+    # The names come from _NUMPY_METHODS; numpy's stubs want them as literals.
+    by_method = np.array([np.percentile(unit, [50, 90, 99, 25, 75], method=cast(Any, m)) for m in methods])
     expected: list[tuple[list, tuple[float, ...], str]] = [
         (["latency", "min"], (unit.min(),), ""),
         (["latency", "max"], (unit.max(),), ""),
@@ -315,12 +319,12 @@ def _sample_interval_problems(path: list, lat: Any, unit: np.ndarray, scale: _Sc
         ordered = np.sort(unit)
         wanted.append(("median_ci", (ordered[lo - 1], ordered[hi - 1]), f"order statistics {lo} and {hi} of {n}"))
     for key, (low, high), how in wanted:
-        stated = [_number(_get(lat, key, 0)), _number(_get(lat, key, 1))]
-        if None in stated:
+        stated_low, stated_high = _number(_get(lat, key, 0)), _number(_get(lat, key, 1))
+        if stated_low is None or stated_high is None:
             continue
-        if not (scale.within(stated[0], low, low) and scale.within(stated[1], high, high)):
+        if not (scale.within(stated_low, low, low) and scale.within(stated_high, high, high)):
             yield Problem(json_path([*path, key]), "samples-consistent",
-                          f"interval [{stated[0]:g}, {stated[1]:g}] but the listed samples give "
+                          f"interval [{stated_low:g}, {stated_high:g}] but the listed samples give "
                           f"[{scale.ms(low):g}, {scale.ms(high):g}] ({how})")
 
 
@@ -343,7 +347,8 @@ def _timestamp_problems(path: list, value: Any) -> Iterator[Problem]:
     except ValueError:
         yield Problem(json_path(path), "timestamp", f"{value!r} is not a real ISO-8601 date and time")
         return
-    if parsed.utcoffset() is None or parsed.utcoffset().total_seconds() != 0:
+    offset = parsed.utcoffset()
+    if offset is None or offset.total_seconds() != 0:
         yield Problem(json_path(path), "timestamp", f"{value!r} is not in UTC (end it with Z or +00:00)")
 
 
@@ -382,10 +387,10 @@ def semantic_problems(submission: Any) -> list[Problem]:
                 hint = " (inverted?)" if key != "accuracy_delta" and _close(claimed * want, 1.0, rel=1e-3) else ""
                 problems.append(Problem(json_path(["improvements", key]), "improvements-agree",
                                         f"{key} is {claimed:g} but {formula} = {want:g}{hint}"))
-        bd, od = _get(submission, "baseline", "benchmark_config", "dataset"), \
-            _get(submission, "optimized", "benchmark_config", "dataset")
-        if isinstance(bd, dict) and isinstance(od, dict) and (bd.get("name"), bd.get("sha256"), _whole(bd.get("n_samples"))) != (
-                od.get("name"), od.get("sha256"), _whole(od.get("n_samples"))):
+        datasets = [_get(submission, name, "benchmark_config", "dataset") for name in ("baseline", "optimized")]
+        identities = [(d.get("name"), d.get("sha256"), _whole(d.get("n_samples")))
+                      for d in datasets if isinstance(d, dict)]
+        if len(identities) == 2 and identities[0] != identities[1]:
             problems.append(Problem(json_path(["optimized", "benchmark_config", "dataset"]), "same-dataset",
                                     "baseline and optimized were measured on different data; "
                                     "a comparison needs the same dataset (name, size and sha256)"))

@@ -27,8 +27,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from tinytorch.core.layers import Module
-from tinytorch.olympics.plots import (draw_batch_scaling, draw_latency_distribution, draw_tradeoff, draw_waterfall,
-                                      saturation_batch, trade_off_point)
+from tinytorch.olympics.plots import (
+    draw_batch_scaling,
+    draw_latency_distribution,
+    draw_tradeoff,
+    draw_waterfall,
+    saturation_batch,
+    trade_off_point,
+)
 from tinytorch.olympics.stack import STEPS, apply_stack, parse_stack
 
 __all__ = ["BatchSizeExplorer", "StackExplorer", "BATCH_SIZES"]

@@ -19,7 +19,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Final, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
@@ -30,7 +30,7 @@ __all__ = ["Timing", "precise_timer", "BenchmarkResult", "Benchmark", "PERCENTIL
 
 # numpy's default ("linear", Hyndman & Fan type 7): the same as Excel's PERCENTILE.INC
 # and R's default, so a reader can reproduce every percentile we report.
-PERCENTILE_METHOD = "linear"
+PERCENTILE_METHOD: Final = "linear"
 CONFIDENCE = 0.95
 # A result is flagged unstable when its coefficient of variation exceeds this, or when
 # more than OUTLIER_LIMIT of its samples are Tukey outliers.
@@ -71,7 +71,7 @@ def _count(value: Any, name: str, minimum: int) -> int:
     return int(value)
 
 
-def _samples_array(samples_ms: Sequence[float]) -> np.ndarray:
+def _samples_array(samples_ms: Union[Sequence[float], np.ndarray]) -> np.ndarray:
     values = samples_ms if isinstance(samples_ms, np.ndarray) else list(samples_ms) \
         if isinstance(samples_ms, (list, tuple)) else None
     if values is None:
@@ -113,7 +113,7 @@ class BenchmarkResult:
     needs n ≥ 2, the median's n ≥ 6); ``require_intervals=True`` turns that into an error.
     """
 
-    def __init__(self, samples_ms: Sequence[float], name: str = "benchmark", warmup_runs: int = 0,
+    def __init__(self, samples_ms: Union[Sequence[float], np.ndarray], name: str = "benchmark", warmup_runs: int = 0,
                  metadata: Optional[dict[str, Any]] = None, require_intervals: bool = False) -> None:
         data = _samples_array(samples_ms)
         self.samples_ms = data
@@ -220,6 +220,13 @@ class Benchmark:
     timed calls (restored afterwards, even on error), so a collection triggered by
     earlier garbage is not billed to one unlucky sample. ``gc_disabled=False`` keeps it on.
     """
+
+    fn: Callable[[], Any]
+    num_runs: int
+    warmup_runs: int
+    min_time_s: float
+    name: str
+    gc_disabled: bool
 
     def __init__(self, fn: Callable[[], Any], num_runs: int = 100, warmup_runs: int = 10,
                  min_time_s: float = 0.0, name: str = "benchmark", gc_disabled: bool = True, *,

@@ -56,7 +56,7 @@ class Profiler:
         depth = 0
         patched: list[Module] = []
 
-        def count_linear(layer: Module, forward: Callable) -> Callable:
+        def count_linear(layer: Any, forward: Callable) -> Callable:  # any module with in/out_features
             def counted(inp: Any) -> Tensor:
                 nonlocal total, depth
                 data = inp.data if isinstance(inp, Tensor) else np.asarray(inp)

@@ -80,6 +80,11 @@ class QuantizedLinear(Module):
     """Inference-only Linear with int8 weights; built from a trained :class:`Linear`."""
 
     produced_by: ClassVar[str] = "quantize"
+    # Set by register_buffer, so that they are in the state dict.
+    weight_q: np.ndarray
+    scale: np.ndarray
+    bias: Optional[np.ndarray]
+    input_scale: Optional[np.ndarray]
 
     def __init__(self, linear: Linear, input_scale: Optional[float] = None) -> None:
         super().__init__()

@@ -155,8 +155,8 @@ class BenchmarkReport:
         profiler = Profiler()
         with no_grad():
             predictions = model(Tensor(X_test)).data.argmax(axis=1)
-        correct = int(np.sum(predictions == y_test))
-        low, high = wilson_interval(correct, len(y_test))
+        correct, scored = int(np.sum(predictions == y_test)), len(y_test)
+        low, high = wilson_interval(correct, scored)
         samples = measure_latency(model, X_test, num_runs=num_runs, warmup_runs=warmup_runs)
         stats = BenchmarkResult(samples, warmup_runs=warmup_runs).to_dict()
         throughput = measure_throughput(model, X_test, batch_size=throughput_batch_size)
@@ -168,9 +168,9 @@ class BenchmarkReport:
             "parameter_count": int(profiler.count_parameters(model)),
             "model_size_mb": size_bytes / 1e6,
             "model_size_bytes": int(size_bytes),
-            "accuracy": correct / len(y_test),
+            "accuracy": correct / scored,
             "accuracy_ci": {"low": low, "high": high, "confidence_level": 0.95, "method": "Wilson score",
-                            "n_samples": int(len(y_test))},
+                            "n_samples": scored},
             "latency_ms_mean": stats["mean"],
             "latency_ms_std": stats["std"],
             "latency": {"batch_size": 1, **latency, "samples_ms": samples},
@@ -182,7 +182,7 @@ class BenchmarkReport:
             "num_runs": num_runs, "warmup_runs": warmup_runs, "latency_batch_size": 1,
             "throughput_batch_size": throughput_batch_size, "seed": seed,
             "timer": "time.perf_counter_ns", "gc_policy": "collected, then disabled during timed runs",
-            "dataset": {"name": dataset_name, "n_samples": int(len(y_test)),
+            "dataset": {"name": dataset_name, "n_samples": scored,
                         "sha256": dataset_sha256 or digits_sha256()},
         }
         return self.metrics

@@ -11,13 +11,16 @@ EDITION ?= student-edition
 STUDENT_REPO ?= <owner>/<repository>
 HUB ?= https://<your-jupyterhub>
 
-.PHONY: run test notebooks export release student-edition autograde formgrader grades feedback docs
+.PHONY: run test lint notebooks export release student-edition autograde formgrader grades feedback docs
 
 run:        ## the main job: train, optimize, benchmark, write results.json
 	tinytorch-olympics run
 
 test:       ## the whole test suite (what .ci/run runs)
 	python -m pytest
+
+lint:       ## ruff and mypy with pyproject.toml's settings (the test suite runs both too)
+	ruff check . && mypy
 
 notebooks:  ## build notebooks/source/capstone/capstone.ipynb from notebooks/capstone.py
 	mkdir -p $(COURSE)/source/$(ASSIGNMENT)

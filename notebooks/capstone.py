@@ -77,6 +77,14 @@ from tinytorch.olympics.system import blas_info, cpu_model, git_commit, utc_time
 from tinytorch.perf.benchmarking import Benchmark, BenchmarkResult
 from tinytorch.perf.profiling import Profiler
 
+# %% nbgrader={"grade": false, "grade_id": "more-imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Also at hand, should your code time calls or stamp dates its own way: Python's clocks and
+# dates, and the framework's precise timer.
+import time
+from datetime import datetime, timezone
+
+from tinytorch.perf.benchmarking import precise_timer
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part1-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part 1 · The model: `SimpleMLP`
 #
@@ -279,7 +287,7 @@ def measure_latency(model: Module, X: np.ndarray, num_runs: int = 100, warmup_ru
     # the samples as a list of floats (ms).
     # HINT: under `with no_grad():`, Benchmark(lambda: model(x1), num_runs=..., warmup_runs=...)
     # .run().samples_ms gives the samples as an array: return [float(v) for v in samples].
-    # Or time each call yourself with time.perf_counter_ns() (import time first).
+    # Or time each call yourself with time.perf_counter_ns().
     ### BEGIN SOLUTION
     x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])
     with no_grad():

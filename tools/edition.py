@@ -94,7 +94,10 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return "[" + ", ".join(map(_toml_value, value)) + "]"
-    return str(value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    raise EditionError(f"pyproject.toml holds a {type(value).__name__} ({value!r}) inside a list or value, which "
+                       "the student edition's pyproject writer does not write; drop it there or teach _toml to")
 
 
 def _toml_key(key: str) -> str:
@@ -115,10 +118,12 @@ def _toml(table: dict[str, Any], header: tuple[str, ...] = ()) -> str:
 
 
 def student_pyproject(instructor: dict[str, Any]) -> str:
-    """This repository's pyproject without the instructor package, the development extras and the test settings."""
+    """This repository's pyproject without the instructor package, the development extras and the settings of
+    the development tools (pytest, ruff, mypy), which the student edition does not have."""
     data = copy.deepcopy(instructor)
     data["project"].pop("optional-dependencies", None)
-    data.get("tool", {}).pop("pytest", None)
+    for tool in ("pytest", "ruff", "mypy"):
+        data.get("tool", {}).pop(tool, None)
     setuptools = data["tool"]["setuptools"]
     setuptools["packages"] = [p for p in setuptools["packages"]
                               if p != INSTRUCTOR_PACKAGE and not p.startswith(INSTRUCTOR_PACKAGE + ".")]

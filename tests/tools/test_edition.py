@@ -39,10 +39,17 @@ def test_student_pyproject_is_this_one_without_instructor_parts():
     student = tomllib.loads(student_pyproject(PYPROJECT))
     assert student["project"]["dependencies"] == PYPROJECT["project"]["dependencies"]
     assert student["project"]["scripts"] == PYPROJECT["project"]["scripts"]
-    assert "optional-dependencies" not in student["project"] and "pytest" not in student["tool"]
+    assert "optional-dependencies" not in student["project"]
+    assert {"pytest", "ruff", "mypy"} & set(PYPROJECT["tool"]) == {"pytest", "ruff", "mypy"}
+    assert not {"pytest", "ruff", "mypy"} & set(student["tool"]), "the development tools' settings stay here"
     packages = student["tool"]["setuptools"]["packages"]
     assert "tinytorch.instructor" in PYPROJECT["tool"]["setuptools"]["packages"]
     assert "tinytorch.instructor" not in packages and "tinytorch.olympics" in packages
+
+
+def test_a_value_the_toml_writer_cannot_write_stops_the_build_with_its_name():
+    with pytest.raises(EditionError, match=r"holds a dict \({'module': 'x'}\) inside a list"):
+        _toml({"tool": {"overrides": [{"module": "x"}]}})
 
 
 def test_links_open_the_notebook_on_binder_and_through_nbgitpuller():

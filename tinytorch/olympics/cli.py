@@ -27,7 +27,9 @@ from typing import Any, Callable, Optional, Sequence
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 from tinytorch.argtypes import int_at_least  # noqa: E402
+from tinytorch.core.activations import ReLU  # noqa: E402
 from tinytorch.core.deprecation import warn_renamed  # noqa: E402
+from tinytorch.core.layers import Linear, Sequential  # noqa: E402
 from tinytorch.olympics.files import load_and_check  # noqa: E402
 from tinytorch.olympics.schema import Problem, SubmissionError, printable  # noqa: E402
 from tinytorch.olympics.stack import DEFAULT_STACK, Step, apply_stack, parse_stack  # noqa: E402
@@ -195,9 +197,6 @@ def _directory(text: str) -> str:
 def _stack(text: str) -> list[Step]:
     """The parsed stack, tried on a small MLP first: an order that cannot work is refused
     before training and measuring, not minutes later."""
-    from tinytorch.core.activations import ReLU
-    from tinytorch.core.layers import Linear, Sequential
-
     try:
         steps = parse_stack(text)
         apply_stack(Sequential(Linear(4, 4), ReLU(), Linear(4, 2)), steps)

@@ -154,8 +154,14 @@ def test_formatting_returns_lines_that_say_what_was_measured():
     assert cli.format_problems("a.json", [problem]) == ["a.json: $.x: [type] bad\\x0aline"]
 
 
-def test_the_old_check_file_name_still_works_and_says_its_new_name():
-    with pytest.warns(DeprecationWarning, match="load_and_check"):
+def test_the_old_names_of_file_reading_still_work_and_say_their_new_names():
+    with pytest.warns(DeprecationWarning, match="files.load_and_check"):
         check_file = cli.check_file
     document, problems = check_file(str(EXAMPLES / "valid" / "optimized.json"))
     assert problems == [] and document["submission_type"] == "optimized"
+    with pytest.warns(DeprecationWarning, match="files.load_submission_file"):
+        assert cli.load_submission_file(str(EXAMPLES / "valid" / "optimized.json"))[1] == []
+    with pytest.warns(DeprecationWarning, match="files.MAX_FILE_BYTES"):
+        assert cli.MAX_FILE_BYTES == MAX_FILE_BYTES
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        cli.nonsense  # noqa: B018

@@ -30,6 +30,7 @@ from tinytorch.argtypes import int_at_least  # noqa: E402
 from tinytorch.core.activations import ReLU  # noqa: E402
 from tinytorch.core.deprecation import warn_renamed  # noqa: E402
 from tinytorch.core.layers import Linear, Sequential  # noqa: E402
+from tinytorch.olympics import files  # noqa: E402
 from tinytorch.olympics.files import load_and_check  # noqa: E402
 from tinytorch.olympics.schema import Problem, SubmissionError, printable  # noqa: E402
 from tinytorch.olympics.stack import DEFAULT_STACK, Step, apply_stack, parse_stack  # noqa: E402
@@ -261,12 +262,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return COMMANDS[args.command](args)
 
 
+_MOVED = {"check_file": "load_and_check", "load_submission_file": "load_submission_file",
+          "MAX_FILE_BYTES": "MAX_FILE_BYTES"}
+
+
 def __getattr__(name: str) -> Any:
-    """``check_file``, the name ``load_and_check`` had in this module."""
-    if name == "check_file":
-        warn_renamed("tinytorch.olympics.cli.check_file", "tinytorch.olympics.files.load_and_check")
-        return load_and_check
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """Names that reading a file had here before it became ``tinytorch.olympics.files``."""
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warn_renamed(f"tinytorch.olympics.cli.{name}", f"tinytorch.olympics.files.{_MOVED[name]}")
+    return getattr(files, _MOVED[name])
 
 
 if __name__ == "__main__":

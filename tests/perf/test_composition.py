@@ -159,7 +159,7 @@ def test_the_rules_read_the_stage_each_layer_class_declares():
 
 
 def test_the_old_names_still_work_with_a_deprecation_warning():
-    with pytest.warns(DeprecationWarning, match="now STAGES"):
+    with pytest.warns(DeprecationWarning, match="TRANSFORMS is renamed STAGES"):
         assert composition.TRANSFORMS == composition.STAGES
     holder = _InList(Linear(2, 2))
     with pytest.warns(DeprecationWarning, match="replace_children"):

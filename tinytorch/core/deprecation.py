@@ -2,7 +2,7 @@
 
 One vocabulary across the API, the command line, the schema and the plots means some
 names changed (``Benchmark(runs=...)`` is ``num_runs``, the chapter's name). Code written
-against the old name still runs; each use warns once per call site with the new name,
+against the old name still runs, and raises a DeprecationWarning that gives the new name,
 so the fix is a search and replace.
 """
 

@@ -19,9 +19,9 @@ the rules by declaring their stage.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Callable, Optional
 
+from tinytorch.core.deprecation import warn_renamed
 from tinytorch.core.layers import Linear, Module
 
 __all__ = ["STAGES", "check_can_apply", "stages_in"]
@@ -66,11 +66,10 @@ def check_can_apply(model: Module, stage: str) -> None:
 def __getattr__(name: str) -> Any:
     """Names this module had before the stages and the walker found their homes."""
     if name == "TRANSFORMS":
-        warnings.warn("tinytorch.perf.composition.TRANSFORMS is now STAGES", DeprecationWarning, stacklevel=2)
+        warn_renamed("tinytorch.perf.composition.TRANSFORMS", "STAGES")
         return STAGES
     if name == "replace_modules":
-        warnings.warn("replace_modules(module, replace) is now module.replace_children(replace)",
-                      DeprecationWarning, stacklevel=2)
+        warn_renamed("replace_modules(module, replace)", "module.replace_children(replace)")
         return _replace_modules
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

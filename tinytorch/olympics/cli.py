@@ -1,10 +1,12 @@
-"""``tinytorch-olympics``: run the capstone headless, validate submissions, plot them.
+"""``tinytorch-olympics``: run the capstone headless, validate, plot and compare submissions.
 
 ``run`` trains the baseline on the bundled digits, applies an optimization stack,
 benchmarks both models the same way, writes a validated ``results.json`` with its plots
 as PNG files beside it, and prints a summary. ``validate`` checks any number of files
 and prints one line per problem (file, JSON path, rule, message); it never shows a
 traceback for a bad file. ``plot`` draws the PNG files from any valid results file.
+``compare OLD NEW`` says, metric by metric, whether NEW is significantly worse, better or
+the same, and exits 1 on a regression: a check for CI. NEW may be a folder of results.
 
 The shape is pyperf's: ``create_parser()`` builds the whole command line, each
 subcommand is one ``cmd_*`` function found through ``COMMANDS``, values are checked by
@@ -31,12 +33,19 @@ from tinytorch.core.activations import ReLU  # noqa: E402
 from tinytorch.core.deprecation import warn_renamed  # noqa: E402
 from tinytorch.core.layers import Linear, Sequential  # noqa: E402
 from tinytorch.olympics import files  # noqa: E402
+from tinytorch.olympics.compare import (  # noqa: E402
+    METRICS,
+    Change,
+    compare_documents,
+    regressions,
+    system_differences,
+)
 from tinytorch.olympics.files import load_and_check  # noqa: E402
 from tinytorch.olympics.schema import Problem, SubmissionError, printable  # noqa: E402
 from tinytorch.olympics.stack import DEFAULT_STACK, Step, apply_stack, parse_stack  # noqa: E402
 
-__all__ = ["main", "create_parser", "COMMANDS", "cmd_run", "cmd_validate", "cmd_plot", "format_problems",
-           "format_results"]
+__all__ = ["main", "create_parser", "COMMANDS", "cmd_run", "cmd_validate", "cmd_plot", "cmd_compare",
+           "format_problems", "format_results", "format_changes"]
 
 _LINE_CHARS = 500            # a message quoting a huge value is cut here
 
@@ -79,6 +88,20 @@ def format_results(submission: dict[str, Any]) -> list[str]:
     return lines
 
 
+_UNITS = {"latency": ("µs", 1e3, "{:.1f}"), "accuracy": ("", 1.0, "{:.4f}"), "size": ("B", 1.0, "{:,.0f}")}
+
+
+def format_changes(changes: Sequence[Change]) -> list[str]:
+    """One row per model and metric: old, new, ratio new/old and the verdict (with p where a test ran)."""
+    lines = [f"{'model':<10} {'metric':<9} {'old':>14} {'new':>14} {'new/old':>8}  verdict"]
+    for c in changes:
+        unit, scale, number = _UNITS[c.metric]
+        old, new = (number.format(v * scale) + (f" {unit}" if unit else "") for v in (c.old, c.new))
+        p = f" (p = {c.p_value:.2g})" if c.p_value is not None else ""
+        lines.append(f"{c.model:<10} {c.metric:<9} {old:>14} {new:>14} {c.ratio:>7.3f}x  {c.verdict}{p}")
+    return lines
+
+
 def _print(lines: Sequence[str], stream: Any = None) -> None:
     for line in lines:
         print(line, file=stream or sys.stdout)
@@ -95,6 +118,46 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if len(args.files) > 1:
         print(f"{len(args.files) - failed} of {len(args.files)} files valid")
     return 1 if failed else 0
+
+
+def _results_in(path: str) -> list[str]:
+    """``path`` itself, or every ``*.json`` below it when it is a folder, in a stable order."""
+    if os.path.isdir(path):
+        return sorted(str(p) for p in Path(path).rglob("*.json"))
+    return [path]
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Exit 1 if any NEW file got significantly worse in a ``--fail-on`` metric; 2 if a file is invalid."""
+    old, problems = load_and_check(args.old)
+    if old is None or problems:
+        _print(format_problems(args.old, problems))
+        return 2
+    news = _results_in(args.new)
+    if not news:
+        print(f"tinytorch-olympics compare: no results file (*.json) in {printable(args.new)}", file=sys.stderr)
+        return 2
+    invalid = regressed = 0
+    for path in news:
+        new, problems = load_and_check(path)
+        print(f"{printable(path)} against {printable(args.old)}:")
+        if new is None or problems:
+            _print(format_problems(path, problems))
+            invalid += 1
+            continue
+        differences = system_differences(old, new)
+        if differences:
+            print("warning: the two files come from different systems, so their latencies are not comparable: "
+                  + "; ".join(printable(d) for d in differences))
+        changes = compare_documents(old, new, args.min_effect)
+        _print(format_changes(changes))
+        worse = regressions(changes, args.fail_on)
+        regressed += bool(worse)
+        print(f"regression in {', '.join(f'{c.model} {c.metric}' for c in worse)}" if worse
+              else f"no significant regression in {', '.join(args.fail_on)}")
+    if len(news) > 1:
+        print(f"{regressed} of {len(news)} files regressed; {invalid} invalid")
+    return 2 if invalid else 1 if regressed else 0
 
 
 def _write_plots(doc: dict[str, Any], results_path: str, folder: Optional[str] = None) -> list[str]:
@@ -206,6 +269,25 @@ def _stack(text: str) -> list[Step]:
     return steps
 
 
+def _metrics(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in METRICS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown metric {', '.join(map(repr, unknown)) or '(none given)'}; "
+                                         f"known: {', '.join(METRICS)}")
+    return names
+
+
+def _factor(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not value >= 1 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite factor of at least 1, got {text}")
+    return value
+
+
 class _Store(argparse.Action):
     """Store the value; an option spelt with a renamed flag also warns, on stderr, with the new flag."""
 
@@ -243,6 +325,13 @@ def create_parser() -> argparse.ArgumentParser:
     draw = sub.add_parser("plot", help="draw the plots of a valid results file as PNG")
     draw.add_argument("file")
     draw.add_argument("--out", type=_directory, help="folder for the PNG files (default: beside the file)")
+    diff = sub.add_parser("compare", help="is NEW significantly worse than OLD? exit 1 on a regression")
+    diff.add_argument("old", help="the reference results file")
+    diff.add_argument("new", help="a results file, or a folder whose *.json files are each compared with OLD")
+    diff.add_argument("--fail-on", type=_metrics, default=METRICS,
+                      help=f"metrics whose significant worsening fails (default {','.join(METRICS)})")
+    diff.add_argument("--min-effect", type=_factor, default=1.1,
+                      help="smallest factor that counts as a change, as in asv (default 1.1)")
     return parser
 
 
@@ -250,6 +339,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
     "validate": cmd_validate,
     "plot": cmd_plot,
+    "compare": cmd_compare,
 }
 
 

@@ -33,7 +33,7 @@ from tinytorch.core.layers import Module
 from tinytorch.core.training import accuracy, train_digits
 from tinytorch.datasets import load_digits
 from tinytorch.perf.acceleration import fuse_model
-from tinytorch.perf.benchmarking import Benchmark, BenchmarkResult
+from tinytorch.perf.benchmarking import Benchmark, BenchmarkResult, interleaved
 from tinytorch.perf.compression import magnitude_prune, structured_prune
 from tinytorch.perf.memoization import KVCache
 from tinytorch.perf.profiling import Profiler
@@ -64,12 +64,8 @@ def rehome(models: list[Module], offset: int) -> None:
 def pooled(fns: dict[str, Callable[[], object]], rounds: int, runs: int, warmup: int,
            models: list[Module]) -> dict[str, BenchmarkResult]:
     """Benchmark every callable in interleaved rounds, re-homing ``models`` each round; pool samples."""
-    samples: dict[str, list[float]] = {name: [] for name in fns}
     with no_grad():
-        for r in range(rounds):
-            rehome(models, 16 * (r % 4))
-            for name, fn in fns.items():
-                samples[name].extend(Benchmark(fn, num_runs=runs, warmup_runs=warmup, name=name).run().samples_ms)
+        samples = interleaved(fns, rounds, runs, warmup, between_rounds=lambda r: rehome(models, 16 * (r % 4)))
     return {name: BenchmarkResult(s, name=name, warmup_runs=warmup * rounds) for name, s in samples.items()}
 
 

@@ -26,7 +26,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 def test_validate_accepts_the_valid_examples():
     out = run_cli("validate", *map(str, sorted((EXAMPLES / "valid").glob("*.json"))))
     assert out.returncode == 0, out.stdout + out.stderr
-    assert out.stdout.count(": valid") == 2 and "2 of 2 files valid" in out.stdout
+    assert out.stdout.count(": valid") == 3 and "3 of 3 files valid" in out.stdout
 
 
 def test_validate_names_file_path_and_rule_for_each_problem(tmp_path, optimized):

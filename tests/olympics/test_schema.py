@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinytorch.olympics import SubmissionError, load_schema, semantic_problems, validate_submission_schema
-from tinytorch.olympics.schema import SCHEMA_VERSION
+from tinytorch.olympics.schema import KNOWN_VERSIONS, SCHEMA_VERSION
 
 from .conftest import EXAMPLES, with_samples
 
@@ -20,7 +20,8 @@ from .conftest import EXAMPLES, with_samples
 def test_schema_is_draft_2020_12_and_versioned():
     schema = load_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    assert schema["$id"].endswith(SCHEMA_VERSION) and schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION
+    assert schema["$id"].endswith(SCHEMA_VERSION)
+    assert schema["properties"]["schema_version"]["enum"] == list(KNOWN_VERSIONS) == ["1.0.0", SCHEMA_VERSION]
     assert set(schema["$defs"]["metrics"]["required"]) >= {
         "parameter_count", "model_size_mb", "accuracy", "latency_ms_mean", "latency_ms_std",
         "throughput_samples_per_sec"}

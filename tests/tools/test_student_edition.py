@@ -201,7 +201,7 @@ def test_the_command_line_works_without_the_reference(fresh_python, edition, tmp
     cli = fresh_python.parent / "tinytorch-olympics"
     examples = sorted((edition / "schemas/examples/valid").glob("*.json"))
     valid = subprocess.run([str(cli), "validate", *map(str, examples)], capture_output=True, text=True, cwd=tmp_path)
-    assert valid.returncode == 0 and "2 of 2 files valid" in valid.stdout, valid.stdout + valid.stderr
+    assert valid.returncode == 0 and "3 of 3 files valid" in valid.stdout, valid.stdout + valid.stderr
     invalid = subprocess.run([str(cli), "validate", str(edition / "schemas/examples/invalid/inverted_speedup.json")],
                              capture_output=True, text=True, cwd=tmp_path)
     assert invalid.returncode == 1 and "[improvements-agree]" in invalid.stdout

@@ -42,6 +42,7 @@ from tinytorch.olympics.compare import (  # noqa: E402
 )
 from tinytorch.olympics.files import load_and_check  # noqa: E402
 from tinytorch.olympics.schema import Problem, SubmissionError, printable  # noqa: E402
+from tinytorch.olympics.speedup import measure_median_speedup  # noqa: E402
 from tinytorch.olympics.stack import DEFAULT_STACK, Step, apply_stack, parse_stack  # noqa: E402
 
 __all__ = ["main", "create_parser", "COMMANDS", "cmd_run", "cmd_validate", "cmd_plot", "cmd_compare",
@@ -78,8 +79,14 @@ def format_results(submission: dict[str, Any]) -> list[str]:
     lines += [_row(name, submission[name]["metrics"]) for name in models]
     if "improvements" in submission:
         imp = submission["improvements"]
-        lines += ["", f"speedup {imp['speedup']:.2f}x (mean latency), compression {imp['compression_ratio']:.2f}x, "
-                      f"accuracy delta {imp['accuracy_delta']:+.4f}"]
+        lines.append("")
+        if "median_speedup" in imp:
+            robust = imp["median_speedup"]
+            low, high = robust["ci"]
+            lines.append(f"median speedup {robust['ratio']:.2f}x, 95% CI [{low:.2f}, {high:.2f}]: {robust['verdict']} "
+                         f"(both models taking turns, {robust['rounds']} rounds of {robust['runs_per_round']} calls)")
+        lines.append(f"mean-latency speedup {imp['speedup']:.2f}x (swings with outliers), compression "
+                     f"{imp['compression_ratio']:.2f}x, accuracy delta {imp['accuracy_delta']:+.4f}")
     for name in models:
         latency = submission[name]["metrics"]["latency"]
         if not latency["stable"]:
@@ -218,12 +225,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         except (ValueError, TypeError) as exc:
             print(f"tinytorch-olympics run: the stack cannot be applied: {exc}", file=sys.stderr)
             return 2
-        print(f"[3/4] benchmarking the optimized model: {' -> '.join(techniques)}")
+        print(f"[3/4] benchmarking the optimized model: {' -> '.join(techniques)}; then both, taking turns")
         optimized = BenchmarkReport(model_name="simple_mlp_" + "_".join(name.split("(")[0] for name in techniques))
         optimized.benchmark_model(optimized_model, data.X_test, data.y_test, **settings)
     else:
         print("[3/4] empty stack: submitting the baseline only")
     submission = generate_submission(baseline, optimized, techniques or None)
+    if optimized is not None:
+        submission["improvements"]["median_speedup"] = measure_median_speedup(model, optimized_model, data.X_test)
     try:
         path = save_submission(submission, args.output)
     except (SubmissionError, OSError) as exc:

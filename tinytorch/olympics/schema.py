@@ -24,14 +24,16 @@ from typing import Any, Iterator, Optional, cast
 
 import numpy as np
 
+from tinytorch.perf.comparison import median_ratio
 from tinytorch.perf.distributions import median_ci_ranks, student_t_ppf
 
 __all__ = ["SCHEMA_FILE", "SCHEMA_VERSION", "KNOWN_VERSIONS", "Problem", "SubmissionError",
            "load_schema", "json_path", "printable", "semantic_problems", "submission_problems"]
 
 SCHEMA_FILE = "submission.schema.json"
-SCHEMA_VERSION = "1.0.0"
-KNOWN_VERSIONS = (SCHEMA_VERSION,)
+SCHEMA_VERSION = "1.1.0"
+# 1.1.0 adds improvements.median_speedup and nothing else, so every 1.0.0 file is still valid.
+KNOWN_VERSIONS = ("1.0.0", SCHEMA_VERSION)
 _REL = 1e-6   # relative tolerance for values derived from other values (JSON round trip safe)
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # numpy.percentile's methods: the nine Hyndman & Fan (1996) types in order, then numpy's others.
@@ -352,6 +354,46 @@ def _timestamp_problems(path: list, value: Any) -> Iterator[Problem]:
         yield Problem(json_path(path), "timestamp", f"{value!r} is not in UTC (end it with Z or +00:00)")
 
 
+def _median_speedup_problems(submission: Any, entry: Any) -> list[Problem]:
+    """``improvements.median_speedup`` must belong to schema 1.1.0 and be what its own samples give."""
+    if not isinstance(entry, dict):
+        return []
+    path = ["improvements", "median_speedup"]
+    if submission.get("schema_version") == "1.0.0":
+        return [Problem(json_path(path), "version", "median_speedup is a field of schema 1.1.0; "
+                                                    "this file says schema_version 1.0.0")]
+    problems: list[Problem] = []
+    rounds, per_round = _whole(entry.get("rounds")), _whole(entry.get("runs_per_round"))
+    samples: dict[str, list[float]] = {}
+    for side in ("baseline_samples_ms", "optimized_samples_ms"):
+        values = entry.get(side)
+        numbers = [_number(v) for v in values] if isinstance(values, list) else [None]
+        if not all(v is not None and v > 0 for v in numbers):
+            return problems   # the schema reports what is wrong with them
+        samples[side] = [float(v) for v in numbers if v is not None]
+        if rounds is not None and per_round is not None and len(numbers) != rounds * per_round:
+            problems.append(Problem(json_path([*path, side]), "samples-consistent",
+                                    f"{len(numbers)} samples, but {rounds} rounds of {per_round} give "
+                                    f"{rounds * per_round}"))
+    confidence = _number(entry.get("confidence_level"))
+    if confidence is None or not 0 < confidence < 1 or min(map(len, samples.values())) < 2:
+        return problems
+    want = median_ratio(samples["baseline_samples_ms"], samples["optimized_samples_ms"], confidence)
+    ci = entry.get("ci")
+    low, high = ci if isinstance(ci, list) and len(ci) == 2 else (None, None)
+    for key, claimed, value in (("ratio", entry.get("ratio"), want.ratio), ("ci", low, want.low),
+                                ("ci", high, want.high)):
+        number = _number(claimed)
+        if number is not None and not _close(number, value):
+            problems.append(Problem(json_path([*path, key]), "samples-consistent",
+                                    f"{key} holds {number:g}, but the listed samples give {value:g}"))
+    if entry.get("verdict") in ("faster", "slower", "no significant difference") and entry["verdict"] != want.verdict:
+        problems.append(Problem(json_path([*path, "verdict"]), "samples-consistent",
+                                f"verdict is {entry['verdict']!r}, but the interval [{want.low:g}, {want.high:g}] "
+                                f"makes it {want.verdict!r}"))
+    return problems
+
+
 def semantic_problems(submission: Any) -> list[Problem]:
     """Cross-field invariants of a submission (structure is the schema's job).
 
@@ -387,6 +429,7 @@ def semantic_problems(submission: Any) -> list[Problem]:
                 hint = " (inverted?)" if key != "accuracy_delta" and _close(claimed * want, 1.0, rel=1e-3) else ""
                 problems.append(Problem(json_path(["improvements", key]), "improvements-agree",
                                         f"{key} is {claimed:g} but {formula} = {want:g}{hint}"))
+        problems += _median_speedup_problems(submission, _get(imp, "median_speedup"))
         datasets = [_get(submission, name, "benchmark_config", "dataset") for name in ("baseline", "optimized")]
         identities = [(d.get("name"), d.get("sha256"), _whole(d.get("n_samples")))
                       for d in datasets if isinstance(d, dict)]

@@ -26,7 +26,7 @@ import numpy as np
 from tinytorch.core.deprecation import renamed_argument, warn_renamed
 from tinytorch.perf.distributions import median_ci_ranks, student_t_ppf
 
-__all__ = ["Timing", "precise_timer", "BenchmarkResult", "Benchmark", "PERCENTILE_METHOD"]
+__all__ = ["Timing", "precise_timer", "BenchmarkResult", "Benchmark", "interleaved", "PERCENTILE_METHOD"]
 
 # numpy's default ("linear", Hyndman & Fan type 7): the same as Excel's PERCENTILE.INC
 # and R's default, so a reader can reproduce every percentile we report.
@@ -283,3 +283,25 @@ class Benchmark:
                 "gc_policy": "collected, then disabled during timed runs" if self.gc_disabled else "enabled",
             },
         )
+
+
+def interleaved(calls: dict[str, Callable[[], Any]], rounds: int, num_runs: int, warmup_runs: int = 10,
+                between_rounds: Optional[Callable[[int], None]] = None) -> dict[str, list[float]]:
+    """Samples (ms) of each callable, measured in ``rounds`` rounds of ``num_runs`` calls, taking turns.
+
+    A machine drifts (another job starts, the CPU clocks down): measured one after the
+    other, two candidates would see different machines. Taking turns within every round
+    spreads the drift over all of them; the order reverses every other round, so no
+    candidate always runs first. ``between_rounds(r)`` runs before round ``r`` (for
+    example to move arrays to a new alignment).
+    """
+    rounds = _count(rounds, "rounds", 1)
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    names = list(calls)
+    for r in range(rounds):
+        if between_rounds is not None:
+            between_rounds(r)
+        for name in names if r % 2 == 0 else names[::-1]:
+            result = Benchmark(calls[name], num_runs=num_runs, warmup_runs=warmup_runs, name=name).run()
+            samples[name].extend(float(v) for v in result.samples_ms)
+    return samples

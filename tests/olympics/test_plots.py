@@ -15,6 +15,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from tinytorch.olympics.cli import main  # noqa: E402
 from tinytorch.olympics.plots import (  # noqa: E402
     draw_latency_distribution,
+    draw_waterfall,
     figures_from_results,
     pareto_front,
     points_from_results,
@@ -99,3 +100,34 @@ def test_trade_off_points_carry_the_median_under_its_own_name():
     assert [p["latency_ms_median"] for p in points] == [doc[n]["metrics"]["latency"]["median"]
                                                          for n in ("baseline", "optimized")]
     assert all("latency_ms" not in p for p in points)
+
+
+def _bar_colors(steps: list[dict]) -> list[list[str]]:
+    from matplotlib.colors import to_hex
+
+    fig = Figure()
+    axes = fig.subplots(1, 3)
+    draw_waterfall(axes, steps)
+    return [[to_hex(bar.get_facecolor()) for bar in ax.patches] for ax in axes]
+
+
+def test_a_step_within_the_noise_is_grey_not_a_loss_or_a_gain():
+    base = {"name": "baseline", "latency_ms_median": 0.0159, "size_bytes": 1000, "accuracy": 0.97,
+            "accuracy_ci": (0.95, 0.98)}
+    fused = {"name": "fusion", "latency_ms_median": 0.0186, "size_bytes": 1000, "accuracy": 0.965,
+             "accuracy_ci": (0.945, 0.978), "latency_change": "no significant difference"}
+    latency, _, accuracy = _bar_colors([base, fused])
+    assert latency[1] == accuracy[1] == "#a0a0a0"
+    slower = {**fused, "latency_change": "slower", "accuracy": 0.5, "accuracy_ci": (0.45, 0.55)}
+    latency, _, accuracy = _bar_colors([base, slower])
+    assert latency[1] == accuracy[1] == "#c44e52", "a change clear of the noise keeps its colour"
+    faster = {**fused, "latency_ms_median": 0.01, "latency_change": "faster", "size_bytes": 500}
+    latency, size, _ = _bar_colors([base, faster])
+    assert latency[1] == size[1] == "#55a868"
+
+
+def test_the_latency_figure_of_a_1_1_0_file_leads_with_the_median_speedup():
+    doc = json.loads((EXAMPLES / "valid" / "optimized_median_speedup.json").read_text())
+    robust = doc["improvements"]["median_speedup"]
+    title = figures_from_results(doc)["latency"].axes[0].get_title()
+    assert title.startswith(f"Median speedup {robust['ratio']:.2f}x, 95% CI [") and robust["verdict"] in title

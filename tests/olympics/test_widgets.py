@@ -96,6 +96,9 @@ def test_stack_knob_rebuilds_the_model_and_redraws(trained):
     assert (explorer.tradeoff.value, explorer.waterfall.value, explorer.latency.value) != pictures
     assert set(explorer.tried) == {"baseline", "int8_quantization",
                                    "structured_pruning(0.4) + int8_quantization + fusion"}
+    assert explorer.tried["int8_quantization"]["latency_change"] in (
+        "faster", "slower", "no significant difference"), "each step is judged against the one before it"
+    assert "latency_change" not in explorer.tried["baseline"]
     explorer.prune_amount.value = 0.25
     assert explorer.current_model.layers.layers[0].out_features == 24
     assert explorer.progress.value == explorer.progress.max == 4

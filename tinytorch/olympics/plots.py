@@ -70,7 +70,8 @@ def trade_off_point(name: str, metrics: dict[str, Any]) -> dict[str, Any]:
     mean, and the two must not be confused on one page.
     """
     return {"name": name, "latency_ms_median": metrics["latency"]["median"],
-            "size_bytes": metrics["model_size_bytes"], "accuracy": metrics["accuracy"]}
+            "size_bytes": metrics["model_size_bytes"], "accuracy": metrics["accuracy"],
+            "accuracy_ci": (metrics["accuracy_ci"]["low"], metrics["accuracy_ci"]["high"])}
 
 
 def _median_keyed(points: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -138,8 +139,29 @@ def _short(name: str) -> str:
     return "\n+ ".join(textwrap.fill(part.replace("_", " "), 12, break_long_words=False) for part in name.split(" + "))
 
 
+_NOISE = "#A0A0A0"
+
+
+def _within_noise(before: dict[str, Any], after: dict[str, Any], key: str) -> bool:
+    """Whether a step's change of ``key`` lies within the noise, as far as the steps can tell.
+
+    Latency: the step's ``latency_change`` verdict (from interleaved samples) says so.
+    Accuracy: the two Wilson intervals overlap. Stored bytes are exact: never noise.
+    """
+    if key == "latency_ms_median":
+        return after.get("latency_change") == "no significant difference"
+    if key == "accuracy" and "accuracy_ci" in before and "accuracy_ci" in after:
+        (lo_a, hi_a), (lo_b, hi_b) = before["accuracy_ci"], after["accuracy_ci"]
+        return bool(lo_a <= hi_b and lo_b <= hi_a)
+    return False
+
+
 def draw_waterfall(axes: Sequence[Axes], steps: Sequence[dict[str, Any]]) -> None:
-    """Three panels (latency, size, accuracy): the baseline, then each step's change, then the result."""
+    """Three panels (latency, size, accuracy): the baseline, then each step's change, then the result.
+
+    A change is green when better, red when worse and grey when it lies within the noise
+    (see :func:`_within_noise`), so a step that only looks slower is not painted as a loss.
+    """
     steps = _median_keyed(steps)
     metrics = (("latency_ms_median", "median latency (µs)", 1e3), ("size_bytes", "stored size (kB)", 1e-3),
                ("accuracy", "accuracy (%)", 100.0))
@@ -150,8 +172,9 @@ def draw_waterfall(axes: Sequence[Axes], steps: Sequence[dict[str, Any]]) -> Non
         bottoms = [0.0] + [min(a, b) for a, b in pairwise(values)]
         heights = [values[0]] + [abs(b - a) for a, b in pairwise(values)]
         colors = [_COLORS["baseline"]] + [
+            _NOISE if _within_noise(before, after, key) else
             "#55A868" if ((b > a) if key == "accuracy" else (b < a)) else "#C44E52"
-            for a, b in pairwise(values)]
+            for (a, b), (before, after) in zip(pairwise(values), pairwise(steps), strict=True)]
         ax.bar(range(len(values)), heights, bottom=bottoms, color=colors)
         for i, v in enumerate(values):
             ax.text(i, v, f"{v:.3g}", ha="center", va="bottom", fontsize=7)
@@ -160,7 +183,8 @@ def draw_waterfall(axes: Sequence[Axes], steps: Sequence[dict[str, Any]]) -> Non
         if key == "accuracy":
             low = min(values)
             ax.set_ylim(max(0.0, low - 5), 100.5)
-    axes[0].figure.suptitle("What each step of the stack did (green: better, red: worse)", fontsize=10)
+    axes[0].figure.suptitle("What each step of the stack did (green: better, red: worse, grey: within the noise)",
+                            fontsize=10)
 
 
 def saturation_batch(rows: Sequence[dict[str, Any]], fraction: float = 0.9) -> int:
@@ -209,6 +233,10 @@ def figures_from_results(doc: dict[str, Any]) -> dict[str, Figure]:
     for name in ("baseline", "optimized"):
         if name in doc:
             draw_latency_distribution(ax, doc[name]["metrics"]["latency"], name)
+    robust = doc.get("improvements", {}).get("median_speedup")
+    if robust:
+        low, high = robust["ci"]
+        ax.set_title(f"Median speedup {robust['ratio']:.2f}x, 95% CI [{low:.2f}, {high:.2f}]: {robust['verdict']}")
     figures["latency"] = fig
     fig = Figure(figsize=(6, 4.5), layout="constrained")
     draw_tradeoff(fig.add_subplot(), points_from_results(doc))
@@ -216,6 +244,8 @@ def figures_from_results(doc: dict[str, Any]) -> dict[str, Figure]:
     if "optimized" in doc:
         points = points_from_results(doc)
         points[1]["name"] = " + ".join(doc["optimized"]["techniques_applied"])
+        if robust:
+            points[1]["latency_change"] = robust["verdict"]
         fig = Figure(figsize=(9, 3.5), layout="constrained")
         draw_waterfall(fig.subplots(1, 3), points)
         figures["waterfall"] = fig

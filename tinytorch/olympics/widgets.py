@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import io
 import time
+from functools import partial
 from typing import Any, Callable, Optional
 
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
+from tinytorch.core.autograd import no_grad
 from tinytorch.core.layers import Module
+from tinytorch.core.tensor import Tensor
 from tinytorch.olympics.plots import (
     draw_batch_scaling,
     draw_latency_distribution,
@@ -36,6 +39,8 @@ from tinytorch.olympics.plots import (
     trade_off_point,
 )
 from tinytorch.olympics.stack import STEPS, apply_stack, parse_stack
+from tinytorch.perf.benchmarking import interleaved
+from tinytorch.perf.comparison import median_ratio
 
 __all__ = ["BatchSizeExplorer", "StackExplorer", "BATCH_SIZES"]
 
@@ -159,6 +164,23 @@ class StackExplorer:
         metrics = report.benchmark_model(model, self.X_test, self.y_test, num_runs=self.num_runs, warmup_runs=5)
         return {**trade_off_point(name, metrics), "latency": metrics["latency"]}
 
+    def _taking_turns(self, chain: list[dict[str, Any]], models: list[Module]) -> list[dict[str, Any]]:
+        """The chain with each step's median latency measured again, every model taking turns in rounds,
+        and each step's ``latency_change`` against the step before: faster, slower or no significant
+        difference. Measured one after another, a step could look slower only because the machine got
+        busier in between."""
+        x1 = Tensor(np.asarray(self.X_test, dtype=np.float32)[:1])
+        calls: dict[str, Callable[[], Any]] = {str(i): partial(m, x1) for i, m in enumerate(models)}
+        with no_grad():
+            samples = interleaved(calls, rounds=5, num_runs=max(2, self.num_runs // 5), warmup_runs=2)
+        steps = []
+        for i, point in enumerate(chain):
+            point = {**point, "latency_ms_median": float(np.median(samples[str(i)]))}
+            if i:
+                point["latency_change"] = median_ratio(samples[str(i - 1)], samples[str(i)]).verdict
+            steps.append(point)
+        return steps
+
     def update(self) -> None:
         """Rebuild the stack from the controls, benchmark each step, redraw; errors become messages."""
         start = time.perf_counter()
@@ -169,11 +191,13 @@ class StackExplorer:
             if "baseline" not in self.tried:
                 self.tried["baseline"] = self._benchmark(self.model, "baseline")
             self.progress.value = 1
-            chain, model = [self.tried["baseline"]], self.model
+            chain, models, model = [self.tried["baseline"]], [self.model], self.model
             for name, transform in steps:
                 model, _ = apply_stack(model, [(name, transform)])
                 chain.append(self._benchmark(model, name))
+                models.append(model)
                 self.progress.value += 1
+            chain = self._taking_turns(chain, models)
         except Exception as exc:  # shown to the student, never a dead widget
             self.progress.description, self.progress.bar_style = "failed", "danger"
             self.message.value = _explain(exc, "BenchmarkReport.benchmark_model (Part 2)")

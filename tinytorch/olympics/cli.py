@@ -7,6 +7,8 @@ and prints one line per problem (file, JSON path, rule, message); it never shows
 traceback for a bad file. ``plot`` draws the PNG files from any valid results file.
 ``compare OLD NEW`` says, metric by metric, whether NEW is significantly worse, better or
 the same, and exits 1 on a regression: a check for CI. NEW may be a folder of results.
+``leaderboard PATH...`` ranks a class's valid submissions in five events, with ties where
+intervals overlap, and writes an HTML page, a CSV and a PNG.
 
 The shape is pyperf's: ``create_parser()`` builds the whole command line, each
 subcommand is one ``cmd_*`` function found through ``COMMANDS``, values are checked by
@@ -41,12 +43,14 @@ from tinytorch.olympics.compare import (  # noqa: E402
     system_differences,
 )
 from tinytorch.olympics.files import load_and_check  # noqa: E402
+from tinytorch.olympics.leaderboard import Rules, collect, rank  # noqa: E402
+from tinytorch.olympics.leaderboard_page import format_leaderboard, write_leaderboard  # noqa: E402
 from tinytorch.olympics.schema import Problem, SubmissionError, printable  # noqa: E402
 from tinytorch.olympics.speedup import measure_median_speedup  # noqa: E402
 from tinytorch.olympics.stack import DEFAULT_STACK, Step, apply_stack, parse_stack  # noqa: E402
 
 __all__ = ["main", "create_parser", "COMMANDS", "cmd_run", "cmd_validate", "cmd_plot", "cmd_compare",
-           "format_problems", "format_results", "format_changes"]
+           "cmd_leaderboard", "format_problems", "format_results", "format_changes"]
 
 _LINE_CHARS = 500            # a message quoting a huge value is cut here
 
@@ -165,6 +169,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if len(news) > 1:
         print(f"{regressed} of {len(news)} files regressed; {invalid} invalid")
     return 2 if invalid else 1 if regressed else 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    """Rank every valid submission; list the invalid ones. Exit 1 only when nothing could be ranked."""
+    rules = Rules(args.min_accuracy, args.min_accuracy_extreme)
+    entries, invalid = collect(args.paths)
+    events = rank(entries, rules)
+    _print(format_leaderboard(events, invalid, rules, args.top))
+    if args.out:
+        _print([f"wrote {printable(p)}" for p in write_leaderboard(args.out, entries, events, invalid, rules)])
+    print(f"{len(entries)} ranked, {len(invalid)} invalid")
+    return 0 if entries else 1
 
 
 def _write_plots(doc: dict[str, Any], results_path: str, folder: Optional[str] = None) -> list[str]:
@@ -287,6 +303,16 @@ def _metrics(text: str) -> tuple[str, ...]:
     return names
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1], got {text}")
+    return value
+
+
 def _factor(text: str) -> float:
     try:
         value = float(text)
@@ -341,6 +367,15 @@ def create_parser() -> argparse.ArgumentParser:
                       help=f"metrics whose significant worsening fails (default {','.join(METRICS)})")
     diff.add_argument("--min-effect", type=_factor, default=1.1,
                       help="smallest factor that counts as a change, as in asv (default 1.1)")
+    board = sub.add_parser("leaderboard", help="rank a class's submissions in five events; HTML, CSV, PNG")
+    board.add_argument("paths", nargs="+",
+                       help="results files, or folders of them (an nbgrader autograded/ tree: one per student)")
+    board.add_argument("--out", type=_directory, help="folder for leaderboard.html, .csv and _tradeoff.png")
+    board.add_argument("--min-accuracy", type=_fraction, default=Rules.min_accuracy,
+                       help=f"accuracy needed to enter the speed and size events (default {Rules.min_accuracy})")
+    board.add_argument("--min-accuracy-extreme", type=_fraction, default=Rules.min_accuracy_extreme,
+                       help=f"accuracy needed for Extreme Push (default {Rules.min_accuracy_extreme})")
+    board.add_argument("--top", type=int_at_least(1), default=10, help="places shown per event (default 10)")
     return parser
 
 
@@ -349,6 +384,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": cmd_validate,
     "plot": cmd_plot,
     "compare": cmd_compare,
+    "leaderboard": cmd_leaderboard,
 }
 
 

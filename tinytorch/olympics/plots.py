@@ -134,6 +134,31 @@ def draw_tradeoff(ax: Axes, points: Sequence[dict[str, Any]]) -> None:
     ax.legend(fontsize=7, loc="lower right")
 
 
+def draw_class_tradeoff(ax: Axes, points: Sequence[dict[str, Any]], highlight: Optional[str] = None) -> None:
+    """A whole class on one trade-off plot: accuracy against median latency, Pareto front ringed.
+
+    Unlike :func:`draw_tradeoff` no point is labelled (a class has hundreds), except the
+    front's members and ``highlight`` (a name), which is drawn in red.
+    """
+    points = _median_keyed(points)
+    front = set(pareto_front(points))
+    xs = np.array([p["latency_ms_median"] * 1e3 for p in points])
+    ys = np.array([p["accuracy"] for p in points])
+    ax.scatter(xs, ys, s=18, alpha=0.5, color="#4C72B0", label=f"{len(points)} submissions")
+    on_front = sorted(front, key=lambda i: xs[i])
+    ax.scatter(xs[on_front], ys[on_front], s=60, facecolors="none", edgecolors="black", linewidths=1.5,
+               label="Pareto front (latency, size, accuracy)")
+    for i in on_front[:12]:
+        ax.annotate(points[i]["name"], (xs[i], ys[i]), textcoords="offset points", xytext=(4, 4), fontsize=6)
+    if highlight is not None:
+        mine = [i for i, p in enumerate(points) if p["name"] == highlight]
+        ax.scatter(xs[mine], ys[mine], s=90, color="#C44E52", label=highlight, zorder=3)
+    ax.set_xlabel("median latency at batch 1 (µs)")
+    ax.set_ylabel("test accuracy")
+    ax.set_title("The class: accuracy against latency")
+    ax.legend(fontsize=7, loc="lower right")
+
+
 def _short(name: str) -> str:
     """A technique name wrapped to fit under a narrow bar: one line per word, '+' between steps."""
     return "\n+ ".join(textwrap.fill(part.replace("_", " "), 12, break_long_words=False) for part in name.split(" + "))

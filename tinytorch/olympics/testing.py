@@ -21,7 +21,7 @@ from tinytorch.core.layers import Module
 from tinytorch.core.tensor import Tensor
 from tinytorch.olympics.schema import SCHEMA_VERSION
 
-__all__ = ["SleepyModel", "PatternModel", "FakeReport", "make_fake_report", "make_fake_submission"]
+__all__ = ["SleepyModel", "PatternModel", "FakeReport", "make_fake_report", "make_fake_submission", "example_class"]
 
 
 class SleepyModel(Module):
@@ -118,3 +118,55 @@ def make_fake_submission() -> dict[str, Any]:
                 optimized={**entry(opt), "techniques_applied": ["quantization"]},
                 improvements={"speedup": 2.0, "compression_ratio": 4.0,
                               "accuracy_delta": opt.metrics["accuracy"] - base.metrics["accuracy"]})
+
+
+def _wilson(correct: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    p = correct / n
+    center = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, center - half), min(1.0, center + half)
+
+
+def example_class(size: int = 30, seed: int = 0, samples_per_model: int = 40) -> dict[str, dict[str, Any]]:
+    """``size`` valid optimized submissions (student id → document), as varied as a real class's.
+
+    Each optimized model has its own latency (with samples), stored size and accuracy on the
+    359 test digits, so some are fast and inaccurate, some small and slow, some on the Pareto
+    front; the baselines are alike. Used by the leaderboard's tests, its benchmark, and the
+    notebook's look at where a submission stands.
+    """
+    from tinytorch.perf.benchmarking import BenchmarkResult
+
+    rng = np.random.default_rng(seed)
+    template = make_fake_submission()
+    n_test = 359
+    documents = {}
+    for index in range(size):
+        doc = {key: (dict(value) if isinstance(value, dict) else value) for key, value in template.items()}
+        models = {"baseline": (0.0078, 38_440, 351), "optimized": (
+            float(rng.lognormal(np.log(0.008), 0.35)), int(rng.integers(4_000, 40_000)),
+            int(rng.integers(300, 356)))}
+        for name, (median_ms, size_bytes, correct) in models.items():
+            samples = list(rng.lognormal(np.log(median_ms), 0.05, samples_per_model))
+            stats = BenchmarkResult(samples, warmup_runs=2).to_dict()
+            low, high = _wilson(correct, n_test)
+            report = dict(template[name])
+            metrics = dict(report["metrics"])
+            metrics.update(
+                model_size_bytes=size_bytes, model_size_mb=size_bytes / 1e6, accuracy=correct / n_test,
+                accuracy_ci={"low": low, "high": high, "confidence_level": 0.95, "method": "Wilson score",
+                             "n_samples": n_test},
+                latency_ms_mean=stats["mean"], latency_ms_std=stats["std"],
+                latency={"batch_size": 1, **{k: stats[k] for k in (
+                    "n", "warmup_runs", "median", "p90", "p99", "min", "max", "mean_ci", "median_ci",
+                    "confidence_level", "percentile_method", "mean_ci_method", "median_ci_method", "outliers",
+                    "stable", "stability_reason")}, "samples_ms": samples})
+            config = dict(report["benchmark_config"], num_runs=samples_per_model,
+                          dataset={"name": "digits", "n_samples": n_test, "sha256": "ab" * 32})
+            doc[name] = {**report, "metrics": metrics, "benchmark_config": config}
+        b, o = doc["baseline"]["metrics"], doc["optimized"]["metrics"]
+        doc["improvements"] = {"speedup": b["latency_ms_mean"] / o["latency_ms_mean"],
+                               "compression_ratio": b["model_size_mb"] / o["model_size_mb"],
+                               "accuracy_delta": o["accuracy"] - b["accuracy"]}
+        documents[f"student{index + 1:04d}"] = doc
+    return documents

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 __all__ = ["student_t_cdf", "student_t_ppf", "binomial_cdf", "median_ci_ranks"]
@@ -74,6 +75,7 @@ def student_t_cdf(t: float, df: float) -> float:
     return 1.0 - tail if t > 0 else tail
 
 
+@functools.lru_cache(maxsize=256)   # a class's results share a few sample counts: each is solved once
 def student_t_ppf(p: float, df: float) -> float:
     """The t value below which a fraction ``p`` of Student's t(df) lies (e.g. p=0.975).
 

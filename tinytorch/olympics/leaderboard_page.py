@@ -1,0 +1,107 @@
+"""The leaderboard as files: a static HTML page, a CSV and a PNG, and the lines for a terminal.
+
+The page is one file with its picture embedded, so it opens from a disk or an LMS upload
+with no server and no internet. Every name and path in it is HTML-escaped: student ids
+come from folder names, which a student chose.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from typing import Sequence
+
+from tinytorch.olympics.leaderboard import Entry, Event, Rules, standings_csv
+from tinytorch.olympics.schema import Problem, printable
+
+__all__ = ["format_leaderboard", "write_leaderboard"]
+
+
+def _value(event: Event, score: float) -> str:
+    if event.name == "Accuracy Contest":
+        return f"{score:.4f}"
+    if event.name == "Memory Challenge":
+        return f"{score:,.0f}"
+    return f"{score:.1f}" if event.name != "Extreme Push" else f"{score:.2f}"
+
+
+def format_leaderboard(events: Sequence[Event], invalid: Sequence[tuple[str, str, list[Problem]]], rules: Rules,
+                       top: int = 10) -> list[str]:
+    """Each event's first ``top`` places (a tie is marked ``=``), the rules, and every file not ranked."""
+    lines = ["Rules: " + "; ".join(rules.describe())]
+    for event in events:
+        lines += ["", f"{event.name}: {event.figure}, {event.better} is better ({len(event.standings)} ranked)"]
+        for s in event.standings[:top]:
+            mark = "=" if s.tied else " "
+            lines.append(f"  {s.rank:>4}{mark} {printable(s.entry.student):<28} {_value(event, s.score):>12}")
+    if invalid:
+        lines += ["", f"Not ranked ({len(invalid)} invalid):"]
+        lines += [f"  {printable(student)}: {printable(str(problems[0]) if problems else 'not readable')}"
+                  + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
+                  for student, _, problems in invalid]
+    return lines
+
+
+def _figure_png(entries: Sequence[Entry]) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from tinytorch.olympics.plots import draw_class_tradeoff
+
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    points = [{"name": e.student, "latency_ms_median": e.latency_ms, "size_bytes": e.size_bytes,
+               "accuracy": e.accuracy} for e in entries]
+    draw_class_tradeoff(fig.add_subplot(), points)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+def _page(events: Sequence[Event], invalid: Sequence[tuple[str, str, list[Problem]]], rules: Rules,
+          png: bytes) -> str:
+    e = html.escape
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             "<title>TinyTorch Olympics: leaderboard</title>",
+             "<style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;"
+             "margin-bottom:2em}td,th{border-bottom:1px solid #ddd;padding:.2em .8em;text-align:left}"
+             "td.num{text-align:right}tr.tie td{background:#f4f4f4}.rules{color:#444}</style></head><body>",
+             "<h1>TinyTorch Olympics</h1>",
+             '<ul class="rules">' + "".join(f"<li>{e(rule)}</li>" for rule in rules.describe()) + "</ul>",
+             '<p>A rank marked = is shared: the measurements cannot tell those submissions apart.</p>',
+             f'<img alt="accuracy against latency for the class, Pareto front ringed" '
+             f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">']
+    for event in events:
+        parts.append(f"<h2>{e(event.name)}</h2><p>{e(event.figure)}, {e(event.better)} is better; "
+                     f"{len(event.standings)} ranked</p>")
+        parts.append("<table><tr><th>rank</th><th>student</th><th>" + e(event.figure) + "</th><th>model</th></tr>")
+        for s in event.standings:
+            parts.append(f'<tr class="{"tie" if s.tied else ""}"><td>{s.rank}{"=" if s.tied else ""}</td>'
+                         f"<td>{e(s.entry.student)}</td><td class=\"num\">{e(_value(event, s.score))}</td>"
+                         f"<td>{e(s.entry.model)}</td></tr>")
+        parts.append("</table>")
+    if invalid:
+        parts.append(f"<h2>Not ranked ({len(invalid)})</h2><table><tr><th>student</th><th>why</th></tr>")
+        parts += [f"<tr><td>{e(student)}</td><td>{'<br>'.join(e(str(p)) for p in problems)}</td></tr>"
+                  for student, _, problems in invalid]
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_leaderboard(folder: str, entries: Sequence[Entry], events: Sequence[Event],
+                      invalid: Sequence[tuple[str, str, list[Problem]]], rules: Rules) -> list[str]:
+    """``leaderboard.html``, ``leaderboard.csv`` and ``leaderboard_tradeoff.png`` in ``folder``; the paths."""
+    png = _figure_png(entries)
+    paths = {name: os.path.join(folder, name)
+             for name in ("leaderboard.html", "leaderboard.csv", "leaderboard_tradeoff.png")}
+    with open(paths["leaderboard_tradeoff.png"], "wb") as f:
+        f.write(png)
+    with open(paths["leaderboard.csv"], "w", encoding="utf-8", newline="") as f:
+        f.write(standings_csv(events))
+    with open(paths["leaderboard.html"], "w", encoding="utf-8") as f:
+        f.write(_page(events, invalid, rules, png))
+    return list(paths.values())

@@ -47,6 +47,7 @@ grades:     ## notebooks/grades.csv (totals) and notebooks/cell_grades.csv (ever
 feedback:   ## HTML feedback per student in notebooks/feedback/
 	cd $(COURSE) && nbgrader generate_feedback $(ASSIGNMENT) --force
 
-docs:       ## the README's pictures: plots of the example results file, in docs/images/
+docs:       ## the README's pictures: plots of the example results file and a generated class's leaderboard
 	mkdir -p docs/images
 	tinytorch-olympics plot schemas/examples/valid/optimized.json --out docs/images
+	python -m tools.leaderboard_pictures

@@ -114,3 +114,17 @@ def test_nothing_valid_is_exit_1_and_a_bad_threshold_is_refused(tmp_path, capsys
     with pytest.raises(SystemExit) as info:
         main(["leaderboard", str(tmp_path), "--min-accuracy", "97"])
     assert info.value.code == 2 and "must be a fraction in [0, 1], got 97" in capsys.readouterr().err
+
+
+@pytest.mark.browser
+def test_the_readme_picture_of_the_page_is_what_chromium_shows_now(tmp_path):
+    from matplotlib.testing.compare import compare_images
+
+    from tests.notebooks.test_browser import _need_browser
+    from tools.leaderboard_pictures import IMAGES, build_leaderboard, screenshot
+
+    _need_browser()
+    shot = tmp_path / "page.png"
+    screenshot(build_leaderboard(tmp_path) / "leaderboard.html", shot)
+    difference = compare_images(str(IMAGES / "leaderboard_page.png"), str(shot), tol=5)
+    assert difference is None, f"docs/images/leaderboard_page.png is stale: run `make docs` ({difference})"

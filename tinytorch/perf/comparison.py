@@ -110,7 +110,8 @@ def mann_whitney_u(old: Samples, new: Samples) -> tuple[float, float]:
     if variance <= 0:    # every value equal: nothing tells the two apart
         return u, 1.0
     distance = max(0.0, abs(u - n1 * n2 / 2) - 0.5)
-    return u, min(1.0, 2 * (1 - statistics.NormalDist().cdf(distance / math.sqrt(variance))))
+    # Two-sided tail 2(1 - Φ(z)) = erfc(z / √2): erfc keeps its precision far out in the tail.
+    return u, min(1.0, math.erfc(distance / math.sqrt(variance) / math.sqrt(2)))
 
 
 def significant_change(ratio: float, p_value: Optional[float], min_effect: float = 1.1,

@@ -8,7 +8,8 @@ traceback for a bad file. ``plot`` draws the PNG files from any valid results fi
 ``compare OLD NEW`` says, metric by metric, whether NEW is significantly worse, better or
 the same, and exits 1 on a regression: a check for CI. NEW may be a folder of results.
 ``leaderboard PATH...`` ranks a class's valid submissions in five events, with ties where
-intervals overlap, and writes an HTML page, a CSV and a PNG.
+intervals overlap, and writes an HTML page, a CSV and a PNG. ``log FILE... --tracking-uri URI``
+records valid results in MLflow (the optional ``mlflow`` extra).
 
 The shape is pyperf's: ``create_parser()`` builds the whole command line, each
 subcommand is one ``cmd_*`` function found through ``COMMANDS``, values are checked by
@@ -50,7 +51,7 @@ from tinytorch.olympics.speedup import measure_median_speedup  # noqa: E402
 from tinytorch.olympics.stack import DEFAULT_STACK, Step, apply_stack, parse_stack  # noqa: E402
 
 __all__ = ["main", "create_parser", "COMMANDS", "cmd_run", "cmd_validate", "cmd_plot", "cmd_compare",
-           "cmd_leaderboard", "format_problems", "format_results", "format_changes"]
+           "cmd_leaderboard", "cmd_log", "format_problems", "format_results", "format_changes"]
 
 _LINE_CHARS = 500            # a message quoting a huge value is cut here
 
@@ -181,6 +182,27 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         _print([f"wrote {printable(p)}" for p in write_leaderboard(args.out, entries, events, invalid, rules)])
     print(f"{len(entries)} ranked, {len(invalid)} invalid")
     return 0 if entries else 1
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    """Log each valid file to MLflow; an invalid one is listed and not logged (exit 2)."""
+    from tinytorch.olympics.tracking import log_submission
+
+    invalid = 0
+    for path in args.files:
+        document, problems = load_and_check(path)
+        if document is None or problems:
+            _print(format_problems(path, problems))
+            invalid += 1
+            continue
+        try:
+            run_id = log_submission(document, path, args.tracking_uri, args.experiment)
+        except ImportError as exc:
+            print(f"tinytorch-olympics log: {exc}", file=sys.stderr)
+            return 2
+        print(f"{printable(path)}: logged as run {run_id} in experiment {printable(args.experiment)!r} "
+              f"at {printable(args.tracking_uri)}")
+    return 2 if invalid else 0
 
 
 def _write_plots(doc: dict[str, Any], results_path: str, folder: Optional[str] = None) -> list[str]:
@@ -376,6 +398,10 @@ def create_parser() -> argparse.ArgumentParser:
     board.add_argument("--min-accuracy-extreme", type=_fraction, default=Rules.min_accuracy_extreme,
                        help=f"accuracy needed for Extreme Push (default {Rules.min_accuracy_extreme})")
     board.add_argument("--top", type=int_at_least(1), default=10, help="places shown per event (default 10)")
+    track = sub.add_parser("log", help="record results files in MLflow (pip install 'tinytorch[mlflow]')")
+    track.add_argument("files", nargs="+")
+    track.add_argument("--tracking-uri", required=True, help="e.g. sqlite:///mlflow.db or http://host:5000")
+    track.add_argument("--experiment", default="tinytorch-olympics", help="default: tinytorch-olympics")
     return parser
 
 
@@ -385,6 +411,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "plot": cmd_plot,
     "compare": cmd_compare,
     "leaderboard": cmd_leaderboard,
+    "log": cmd_log,
 }
 
 

@@ -821,6 +821,52 @@ from tinytorch.instructor.checks import graded
 graded("test-part5-results", globals())
 ### END HIDDEN TESTS
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "olympics-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Optional: your place in the Olympics
+#
+# Your `results.json` joins 30 example submissions (generated, but shaped like a class's),
+# and `tinytorch-olympics leaderboard` ranks them all in five events. Speed and size count
+# only for models at least 90 % accurate.
+#
+# Look for an `=` next to a rank. It means a **tie**: the 95 % intervals overlap (the
+# median's interval for latency, the Wilson interval for accuracy), so the measurements
+# cannot say which of those submissions is better. Two accuracies of 0.975 and 0.972 on 359
+# test images differ by one image. Ranking them apart would reward luck, not work. Bytes
+# are exact, so sizes tie only when they are equal.
+
+# %% nbgrader={"grade": false, "grade_id": "olympics", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import shutil
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from tinytorch.olympics.leaderboard import collect, rank
+from tinytorch.olympics.plots import draw_class_tradeoff
+from tinytorch.olympics.testing import example_class
+
+if os.getenv("NBGRADER_EXECUTION"):   # not graded: skipped while the notebook is graded
+    print("Your place in the Olympics is for you to look at in the notebook; grading skips it.")
+elif not os.path.exists("results.json"):
+    print("Part 5 has not written results.json yet: run it first, then this cell.")
+else:
+    with tempfile.TemporaryDirectory() as _folder:
+        for _student, _doc in example_class(30, seed=1).items():
+            Path(_folder, f"{_student}.json").write_text(json.dumps(_doc))
+        shutil.copy("results.json", Path(_folder, "you.json"))
+        _entries, _invalid = collect([_folder])
+    for _event in rank(_entries):
+        _mine = [s for s in _event.standings if s.entry.student == "you"]
+        if not _mine:
+            print(f"{_event.name:<17} not entered: your model is below the accuracy this event asks for")
+            continue
+        _tied = [s.entry.student for s in _event.standings if s.rank == _mine[0].rank and s.entry.student != "you"]
+        print(f"{_event.name:<17} rank {_mine[0].rank} of {len(_event.standings)}"
+              + (f", tied with {len(_tied)} (intervals overlap)" if _tied else ""))
+    _fig, _ax = plt.subplots(figsize=(6.5, 4))
+    draw_class_tradeoff(_ax, [e.point() for e in _entries], highlight="you")
+    plt.show()
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "explore-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Explore: turn the knobs
 #

@@ -61,6 +61,11 @@ class Entry:
     accuracy_ci: tuple[float, float]
     compression: float
 
+    def point(self) -> dict[str, Any]:
+        """This entry as a point of the trade-off plots (:mod:`tinytorch.olympics.plots`)."""
+        return {"name": self.student, "latency_ms_median": self.latency_ms, "size_bytes": self.size_bytes,
+                "accuracy": self.accuracy}
+
 
 @dataclass(frozen=True)
 class Standing:

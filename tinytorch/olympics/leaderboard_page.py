@@ -53,9 +53,7 @@ def _figure_png(entries: Sequence[Entry]) -> bytes:
     from tinytorch.olympics.plots import draw_class_tradeoff
 
     fig = Figure(figsize=(7, 4.5), layout="constrained")
-    points = [{"name": e.student, "latency_ms_median": e.latency_ms, "size_bytes": e.size_bytes,
-               "accuracy": e.accuracy} for e in entries]
-    draw_class_tradeoff(fig.add_subplot(), points)
+    draw_class_tradeoff(fig.add_subplot(), [e.point() for e in entries])
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     return buffer.getvalue()

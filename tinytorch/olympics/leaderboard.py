@@ -44,7 +44,8 @@ class Rules:
         return [f"Latency Sprint, Memory Challenge, All-Around: accuracy at least {self.min_accuracy:.2f}",
                 f"Extreme Push: accuracy at least {self.min_accuracy_extreme:.2f}",
                 "Accuracy Contest: every valid submission",
-                "ties: 95% intervals overlap (latency: median CI; accuracy: Wilson); bytes tie only when equal"]
+                "ties: 95% intervals overlap (latency: the median's; accuracy: the file's accuracy_ci, Wilson in a "
+                "capstone results file); bytes tie only when equal"]
 
 
 @dataclass(frozen=True)

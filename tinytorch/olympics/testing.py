@@ -11,8 +11,9 @@ notebook to change what a test means.
 
 from __future__ import annotations
 
+import functools
 import time
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -120,11 +121,24 @@ def make_fake_submission() -> dict[str, Any]:
                               "accuracy_delta": opt.metrics["accuracy"] - base.metrics["accuracy"]})
 
 
-def _wilson(correct: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    p = correct / n
-    center = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, center - half), min(1.0, center + half)
+@functools.lru_cache(maxsize=None)
+def _exact_interval(correct: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Clopper-Pearson interval of ``correct / n``: the proportions whose binomial tails still reach
+    (1 - confidence) / 2, found by bisection (a class's submissions share few distinct counts)."""
+    from tinytorch.perf.distributions import binomial_cdf
+
+    tail = (1 - confidence) / 2
+
+    def solve(reaches: Callable[[float], bool]) -> float:
+        lo, hi = 0.0, 1.0            # reaches(lo) is False, reaches(hi) is True
+        for _ in range(50):
+            mid = (lo + hi) / 2
+            lo, hi = (lo, mid) if reaches(mid) else (mid, hi)
+        return (lo + hi) / 2
+
+    low = 0.0 if correct == 0 else solve(lambda p: 1 - binomial_cdf(correct - 1, n, p) >= tail)
+    high = 1.0 if correct == n else solve(lambda p: binomial_cdf(correct, n, p) <= tail)
+    return low, high
 
 
 def example_class(size: int = 30, seed: int = 0, samples_per_model: int = 40) -> dict[str, dict[str, Any]]:
@@ -149,12 +163,12 @@ def example_class(size: int = 30, seed: int = 0, samples_per_model: int = 40) ->
         for name, (median_ms, size_bytes, correct) in models.items():
             samples = list(rng.lognormal(np.log(median_ms), 0.05, samples_per_model))
             stats = BenchmarkResult(samples, warmup_runs=2).to_dict()
-            low, high = _wilson(correct, n_test)
+            low, high = _exact_interval(correct, n_test)
             report = dict(template[name])
             metrics = dict(report["metrics"])
             metrics.update(
                 model_size_bytes=size_bytes, model_size_mb=size_bytes / 1e6, accuracy=correct / n_test,
-                accuracy_ci={"low": low, "high": high, "confidence_level": 0.95, "method": "Wilson score",
+                accuracy_ci={"low": low, "high": high, "confidence_level": 0.95, "method": "Clopper-Pearson",
                              "n_samples": n_test},
                 latency_ms_mean=stats["mean"], latency_ms_std=stats["std"],
                 latency={"batch_size": 1, **{k: stats[k] for k in (

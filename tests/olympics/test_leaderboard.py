@@ -104,7 +104,11 @@ def test_the_command_writes_a_self_contained_page_a_csv_and_a_png(tmp_path, caps
     assert all(f"<h2>{name}</h2>" in page for name in EVENTS)
     rows = list(csv.DictReader(io.StringIO((out / "leaderboard.csv").read_text())))
     assert len(rows) == sum(1 for r in rows) and {r["event"] for r in rows} == set(EVENTS)
-    assert (out / "leaderboard_tradeoff.png").read_bytes().startswith(b"\x89PNG")
+    pictures = sorted(p.name for p in out.glob("*.png"))
+    assert pictures == sorted(["leaderboard_tradeoff.png", "leaderboard_latency_sprint.png",
+                               "leaderboard_memory_challenge.png", "leaderboard_accuracy_contest.png",
+                               "leaderboard_all_around.png", "leaderboard_extreme_push.png"])
+    assert all((out / name).read_bytes().startswith(b"\x89PNG") for name in pictures)
 
 
 def test_nothing_valid_is_exit_1_and_a_bad_threshold_is_refused(tmp_path, capsys):

@@ -11,10 +11,13 @@ import base64
 import html
 import io
 import os
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from tinytorch.olympics.leaderboard import Entry, Event, Rules, standings_csv
 from tinytorch.olympics.schema import Problem, printable
+
+if TYPE_CHECKING:   # matplotlib is imported only when a picture is drawn: the command line starts faster
+    from matplotlib.figure import Figure
 
 __all__ = ["format_leaderboard", "write_leaderboard"]
 
@@ -44,6 +47,12 @@ def format_leaderboard(events: Sequence[Event], invalid: Sequence[tuple[str, str
     return lines
 
 
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
 def _figure_png(entries: Sequence[Entry]) -> bytes:
     import matplotlib
 
@@ -54,9 +63,35 @@ def _figure_png(entries: Sequence[Entry]) -> bytes:
 
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     draw_class_tradeoff(fig.add_subplot(), [e.point() for e in entries])
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    return buffer.getvalue()
+    return _png(fig)
+
+
+def _event_png(event: Event, top: int = 15) -> bytes:
+    """The event's first ``top`` places as bars with their 95 % intervals; members of one tie group
+    share a colour, so a shared rank is visible at a glance."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    shown = event.standings[:top][::-1]                  # best at the top
+    fig = Figure(figsize=(7, 0.6 + 0.28 * max(len(shown), 1)), layout="constrained")
+    ax = fig.add_subplot()
+    palette = ("#4C72B0", "#DD8452")
+    groups = sorted({s.rank for s in shown})
+    colors = [palette[groups.index(s.rank) % 2] for s in shown]
+    scores = [s.score for s in shown]
+    intervals = [event.interval(s.entry) for s in shown]
+    errors = [[max(0.0, v - lo) for v, (lo, _) in zip(scores, intervals, strict=True)],
+              [max(0.0, hi - v) for v, (_, hi) in zip(scores, intervals, strict=True)]]
+    if event.name == "All-Around":
+        errors = [[0.0] * len(shown), [0.0] * len(shown)]
+    ax.barh(range(len(shown)), scores, xerr=errors, color=colors, capsize=2)
+    ax.set_yticks(range(len(shown)), [f"{s.rank}{'=' if s.tied else ''}  {s.entry.student}" for s in shown],
+                  fontsize=7)
+    ax.set_xlabel(f"{event.figure}, {event.better} is better (error bars: 95% intervals; = marks a shared rank)")
+    ax.set_title(event.name)
+    return _png(fig)
 
 
 def _page(events: Sequence[Event], invalid: Sequence[tuple[str, str, list[Problem]]], rules: Rules,
@@ -92,12 +127,18 @@ def _page(events: Sequence[Event], invalid: Sequence[tuple[str, str, list[Proble
 
 def write_leaderboard(folder: str, entries: Sequence[Entry], events: Sequence[Event],
                       invalid: Sequence[tuple[str, str, list[Problem]]], rules: Rules) -> list[str]:
-    """``leaderboard.html``, ``leaderboard.csv`` and ``leaderboard_tradeoff.png`` in ``folder``; the paths."""
+    """``leaderboard.html``, ``leaderboard.csv``, ``leaderboard_tradeoff.png`` and one
+    ``leaderboard_<event>.png`` per event in ``folder``; the paths."""
     png = _figure_png(entries)
     paths = {name: os.path.join(folder, name)
              for name in ("leaderboard.html", "leaderboard.csv", "leaderboard_tradeoff.png")}
     with open(paths["leaderboard_tradeoff.png"], "wb") as f:
         f.write(png)
+    for event in events:
+        name = f"leaderboard_{event.name.lower().replace(' ', '_').replace('-', '_')}.png"
+        paths[name] = os.path.join(folder, name)
+        with open(paths[name], "wb") as f:
+            f.write(_event_png(event))
     with open(paths["leaderboard.csv"], "w", encoding="utf-8", newline="") as f:
         f.write(standings_csv(events))
     with open(paths["leaderboard.html"], "w", encoding="utf-8") as f:

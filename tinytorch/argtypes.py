@@ -7,9 +7,10 @@ come out together, and nothing has run yet when a value is refused.
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Callable
 
-__all__ = ["int_at_least"]
+__all__ = ["int_at_least", "float_in"]
 
 
 def int_at_least(minimum: int) -> Callable[[str], int]:
@@ -21,5 +22,18 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
+def float_in(low: float, high: float, what: str) -> Callable[[str], float]:
+    """An argparse type: a finite number in [low, high], refused as "must be <what>" otherwise."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
         return value
     return parse

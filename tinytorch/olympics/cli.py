@@ -31,7 +31,7 @@ from typing import Any, Callable, Optional, Sequence
 # well under a second instead of nearly four.
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
-from tinytorch.argtypes import int_at_least  # noqa: E402
+from tinytorch.argtypes import float_in, int_at_least  # noqa: E402
 from tinytorch.core.activations import ReLU  # noqa: E402
 from tinytorch.core.deprecation import warn_renamed  # noqa: E402
 from tinytorch.core.layers import Linear, Sequential  # noqa: E402
@@ -325,26 +325,6 @@ def _metrics(text: str) -> tuple[str, ...]:
     return names
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1], got {text}")
-    return value
-
-
-def _factor(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not value >= 1 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite factor of at least 1, got {text}")
-    return value
-
-
 class _Store(argparse.Action):
     """Store the value; an option spelt with a renamed flag also warns, on stderr, with the new flag."""
 
@@ -387,15 +367,17 @@ def create_parser() -> argparse.ArgumentParser:
     diff.add_argument("new", help="a results file, or a folder whose *.json files are each compared with OLD")
     diff.add_argument("--fail-on", type=_metrics, default=METRICS,
                       help=f"metrics whose significant worsening fails (default {','.join(METRICS)})")
-    diff.add_argument("--min-effect", type=_factor, default=1.1,
+    factor = float_in(1.0, sys.float_info.max, "a finite factor of at least 1")
+    diff.add_argument("--min-effect", type=factor, default=1.1,
                       help="smallest factor that counts as a change, as in asv (default 1.1)")
     board = sub.add_parser("leaderboard", help="rank a class's submissions in five events; HTML, CSV, PNG")
     board.add_argument("paths", nargs="+",
                        help="results files, or folders of them (an nbgrader autograded/ tree: one per student)")
     board.add_argument("--out", type=_directory, help="folder for leaderboard.html, .csv and _tradeoff.png")
-    board.add_argument("--min-accuracy", type=_fraction, default=Rules.min_accuracy,
+    fraction = float_in(0.0, 1.0, "a fraction in [0, 1]")
+    board.add_argument("--min-accuracy", type=fraction, default=Rules.min_accuracy,
                        help=f"accuracy needed to enter the speed and size events (default {Rules.min_accuracy})")
-    board.add_argument("--min-accuracy-extreme", type=_fraction, default=Rules.min_accuracy_extreme,
+    board.add_argument("--min-accuracy-extreme", type=fraction, default=Rules.min_accuracy_extreme,
                        help=f"accuracy needed for Extreme Push (default {Rules.min_accuracy_extreme})")
     board.add_argument("--top", type=int_at_least(1), default=10, help="places shown per event (default 10)")
     track = sub.add_parser("log", help="record results files in MLflow (pip install 'tinytorch[mlflow]')")

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinytorch.perf import benchmarking
-from tinytorch.perf.benchmarking import Benchmark, BenchmarkResult, precise_timer
+from tinytorch.perf.benchmarking import Benchmark, BenchmarkResult, interleaved, precise_timer
 
 
 class FakeClock:
@@ -234,3 +234,21 @@ def test_the_old_keyword_runs_still_works_and_says_its_new_name():
     assert bench.num_runs == 7 and bench.run().n == 7
     with pytest.warns(DeprecationWarning, match="Benchmark.runs is renamed Benchmark.num_runs"):
         assert bench.runs == 7
+
+
+def test_interleaved_takes_turns_reverses_the_order_and_collects_garbage_once(monkeypatch):
+    order: list[str] = []
+    enabled: list[bool] = []
+    collections = []
+    monkeypatch.setattr(gc, "collect", lambda *a: collections.append(1) or 0)
+
+    def call(name: str):
+        return lambda: (order.append(name), enabled.append(gc.isenabled()))
+
+    samples = interleaved({"a": call("a"), "b": call("b")}, rounds=3, num_runs=2, warmup_runs=1,
+                          between_rounds=lambda r: order.append(f"round {r}"))
+    assert [len(samples["a"]), len(samples["b"])] == [6, 6]
+    assert order == ["round 0", "a", "a", "a", "b", "b", "b", "round 1", "b", "b", "b", "a", "a", "a",
+                     "round 2", "a", "a", "a", "b", "b", "b"]
+    assert len(collections) == 1 and not any(enabled), "one collection, then no GC until the last round ends"
+    assert gc.isenabled()

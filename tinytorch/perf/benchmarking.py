@@ -293,15 +293,26 @@ def interleaved(calls: dict[str, Callable[[], Any]], rounds: int, num_runs: int,
     other, two candidates would see different machines. Taking turns within every round
     spreads the drift over all of them; the order reverses every other round, so no
     candidate always runs first. ``between_rounds(r)`` runs before round ``r`` (for
-    example to move arrays to a new alignment).
+    example to move arrays to a new alignment). The garbage collector runs once before
+    the first round and is off until the last one ends.
     """
     rounds = _count(rounds, "rounds", 1)
     samples: dict[str, list[float]] = {name: [] for name in calls}
     names = list(calls)
-    for r in range(rounds):
-        if between_rounds is not None:
-            between_rounds(r)
-        for name in names if r % 2 == 0 else names[::-1]:
-            result = Benchmark(calls[name], num_runs=num_runs, warmup_runs=warmup_runs, name=name).run()
-            samples[name].extend(float(v) for v in result.samples_ms)
+    # The GC policy of Benchmark, applied once for all rounds: a full collection per
+    # Benchmark would cost more than the measurement itself in a process with a big heap.
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        for r in range(rounds):
+            if between_rounds is not None:
+                between_rounds(r)
+            for name in names if r % 2 == 0 else names[::-1]:
+                result = Benchmark(calls[name], num_runs=num_runs, warmup_runs=warmup_runs, name=name,
+                                   gc_disabled=False).run()
+                samples[name].extend(float(v) for v in result.samples_ms)
+    finally:
+        if was_enabled:
+            gc.enable()
     return samples

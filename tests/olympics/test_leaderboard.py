@@ -103,7 +103,10 @@ def test_the_command_writes_a_self_contained_page_a_csv_and_a_png(tmp_path, caps
     assert "http://" not in page and "https://" not in page and 'src="data:image/png;base64,' in page
     assert all(f"<h2>{name}</h2>" in page for name in EVENTS)
     rows = list(csv.DictReader(io.StringIO((out / "leaderboard.csv").read_text())))
-    assert len(rows) == sum(1 for r in rows) and {r["event"] for r in rows} == set(EVENTS)
+    entries, _ = collect([str(root)])
+    assert len(rows) == sum(len(event.standings) for event in rank(entries))
+    assert {r["event"] for r in rows} == set(EVENTS)
+    assert {r["student"] for r in rows if r["event"] == "Accuracy Contest"} == {e.student for e in entries}
     pictures = sorted(p.name for p in out.glob("*.png"))
     assert pictures == sorted(["leaderboard_tradeoff.png", "leaderboard_latency_sprint.png",
                                "leaderboard_memory_challenge.png", "leaderboard_accuracy_contest.png",

@@ -87,3 +87,22 @@ def test_any_positive_samples_give_an_entry_that_validates(pair):
     doc = json.loads((EXAMPLES / "valid" / "optimized.json").read_text())
     entry = median_speedup_of(baseline, candidate, rounds=1, runs_per_round=len(baseline))
     assert submission_problems(_with(doc, entry)) == []
+
+
+_any_positive = st.floats(min_value=5e-324, max_value=1.7e308, allow_nan=False, allow_infinity=False)
+
+
+@given(st.lists(_any_positive, min_size=2, max_size=20), st.lists(_any_positive, min_size=2, max_size=20))
+@settings(max_examples=150, deadline=None)
+def test_samples_anywhere_in_the_float_range_get_a_verdict_not_a_crash(baseline, candidate):
+    doc = json.loads((EXAMPLES / "valid" / "optimized.json").read_text())
+    entry = {"ratio": 1.0, "ci": [0.5, 2.0], "confidence_level": 0.95, "method": "m",
+             "verdict": "no significant difference", "rounds": 1, "runs_per_round": len(baseline),
+             "baseline_samples_ms": baseline, "optimized_samples_ms": candidate}
+    problems = submission_problems(_with(doc, entry))      # must not raise
+    assert all(p.path.startswith("$.improvements.median_speedup") for p in problems)
+
+
+def test_medians_whose_ratio_passes_the_float_range_are_a_range_problem(optimized):
+    entry = {**_entry(), "baseline_samples_ms": [1e300] * 40, "optimized_samples_ms": [1e-300] * 40}
+    assert ("$.improvements.median_speedup.ratio", "range") in _rules(_with(optimized, entry))

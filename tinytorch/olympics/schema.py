@@ -378,7 +378,10 @@ def _median_speedup_problems(submission: Any, entry: Any) -> list[Problem]:
     confidence = _number(entry.get("confidence_level"))
     if confidence is None or not 0 < confidence < 1 or min(map(len, samples.values())) < 2:
         return problems
-    want = median_ratio(samples["baseline_samples_ms"], samples["optimized_samples_ms"], confidence)
+    try:
+        want = median_ratio(samples["baseline_samples_ms"], samples["optimized_samples_ms"], confidence)
+    except ValueError as exc:
+        return [*problems, Problem(json_path([*path, "ratio"]), "range", str(exc))]
     ci = entry.get("ci")
     low, high = ci if isinstance(ci, list) and len(ci) == 2 else (None, None)
     for key, claimed, value in (("ratio", entry.get("ratio"), want.ratio), ("ci", low, want.low),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import sys
 from dataclasses import dataclass
 from typing import Optional, Sequence, Union
 
@@ -82,6 +83,9 @@ def median_ratio(baseline: Samples, optimized: Samples, confidence: float = 0.95
     log_o, var_o = _log_median_and_variance(_positive_samples(optimized, "optimized"))
     z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
     center, half = log_b - log_o, z * math.sqrt(var_b + var_o)
+    if abs(center) + half >= math.log(sys.float_info.max):
+        raise ValueError(f"the ratio of these medians and its interval pass the float range "
+                         f"(medians {math.exp(log_b):g} and {math.exp(log_o):g} ms)")
     low, high = math.exp(center - half), math.exp(center + half)
     verdict = "faster" if low > 1 else "slower" if high < 1 else "no significant difference"
     return MedianRatio(math.exp(center), low, high, confidence, verdict)

@@ -10,6 +10,9 @@ ASSIGNMENT := capstone
 EDITION ?= student-edition
 STUDENT_REPO ?= <owner>/<repository>
 HUB ?= https://<your-jupyterhub>
+# Autograding: workers at once (one per core by default); FORCE=1 regrades what is already graded.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FORCE ?=
 
 .PHONY: run test lint notebooks export release student-edition autograde formgrader grades feedback docs
 
@@ -35,8 +38,8 @@ release: notebooks  ## the student version, without solutions or hidden tests: n
 student-edition:  ## the student edition to publish as its own repository (no solution, no hidden check)
 	python -m tools.edition --out "$(EDITION)" --repo "$(STUDENT_REPO)" --hub "$(HUB)"
 
-autograde:  ## grade every notebooks/submitted/<student>/capstone/capstone.ipynb
-	cd $(COURSE) && nbgrader autograde $(ASSIGNMENT) --force
+autograde:  ## grade every notebooks/submitted/<student>/capstone/ with JOBS sandboxed workers; rerun to resume
+	python -m tinytorch.instructor.autograde $(ASSIGNMENT) --course $(COURSE) --jobs $(JOBS) $(if $(FORCE),--force)
 
 formgrader: ## JupyterLab with nbgrader's formgrader in notebooks/, to grade the written answers by hand
 	cd $(COURSE) && jupyter lab --ServerApp.root_dir=.

@@ -39,3 +39,13 @@ from tinytorch.instructor.feedback import ScrubHiddenTests, remove_leaking_files
 
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ScrubHiddenTests]
 c.GenerateFeedback.post_convert_hook = remove_leaking_files
+
+# Each submission's code runs in a sandbox (tinytorch/instructor/sandbox.py: bubblewrap with
+# no network, no view of the course, the gradebook or the other submissions, and limits on
+# memory, processes and file size), the notebook within a wall-time limit, and a kernel that
+# dies or will not stop costs the cells from there on instead of the whole grade
+# (tinytorch/instructor/execution.py).
+from tinytorch.instructor.execution import autograde_preprocessors  # noqa: E402
+
+c.Autograde.autograde_preprocessors = autograde_preprocessors()
+c.GuardedExecute.wall_time = 900

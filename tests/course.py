@@ -32,17 +32,6 @@ def run_tool(*args: str, cwd: Path, timeout: float = 900) -> subprocess.Complete
     return result
 
 
-def run_tools_together(*runs: tuple[tuple[str, ...], Path], timeout: float = 900) -> None:
-    """Run each (args, cwd) at once, in its own process, and wait for all: one per core."""
-    started = [(args, subprocess.Popen([str(BIN / args[0]), *args[1:]], cwd=cwd, env=tool_env(), text=True,
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE))
-               for args, cwd in runs]
-    for args, process in started:
-        out, err = process.communicate(timeout=timeout)
-        if process.returncode != 0:
-            raise AssertionError(f"{' '.join(args)} failed ({process.returncode}):\n{out[-3000:]}\n{err[-3000:]}")
-
-
 def build_course(root: Path) -> Path:
     """An nbgrader course in ``root``: the source notebook built from the text and the student release generated."""
     shutil.copy(ROOT / "notebooks" / "nbgrader_config.py", root)

@@ -2,14 +2,13 @@
 
 Autograding costs about ten seconds a notebook, most of it the notebook's own work, so every
 graded variant (the contract's special cases, the correct alternatives and the catalogue of
-classic mistakes) is graded in one go: two copies of the course, each with its own gradebook
-(SQLite takes one writer), graded by two ``nbgrader autograde`` processes at once.
+classic mistakes) is graded in one go, by the parallel grader an instructor runs
+(``python -m tinytorch.instructor.autograde``): two workers, each submission in the sandbox.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from tests.course import grade_ids, run_tools_together, with_cells
+from tests.course import grade_ids, run_tool, with_cells
 
 from .mutations import MISTAKES, mutated
 from .variants import ALTERNATIVE
@@ -53,33 +52,25 @@ def graded(course: Path):
     loops.cells.insert(grade_ids(loops).index("part1-intro"), nbformat.v4.new_code_cell("while True:\n    pass"))
 
     mistakes = {f"mistake-{i:02d}": mutated(source, m) for i, m in enumerate(MISTAKES)}
-    names = sorted(mistakes)
-    # The contract's cases stay in ``course`` (other tests read its feedback and exports).
-    first = {"solution": source, "release": release, "part1": part1, "tampered": tampered,
-             "deleted": deleted, "raises": raises, "loops": loops, "alternative": with_cells(source, ALTERNATIVE),
-             **{name: mistakes[name] for name in names[:len(names) // 3]}}
-    second = {name: mistakes[name] for name in names[len(names) // 3:]}
-    twin = course.parent / f"{course.name}-twin"
-    shutil.copytree(course, twin)
-    for folder, group in ((course, first), (twin, second)):
-        for student, nb in group.items():
-            target = folder / "submitted" / student / "capstone"
-            target.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, target / "capstone.ipynb")
+    submissions = {"solution": source, "release": release, "part1": part1, "tampered": tampered,
+                   "deleted": deleted, "raises": raises, "loops": loops,
+                   "alternative": with_cells(source, ALTERNATIVE), **mistakes}
+    for student, nb in submissions.items():
+        target = course / "submitted" / student / "capstone"
+        target.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, target / "capstone.ipynb")
     start = time.perf_counter()
     # A short per-cell timeout so the endless cell costs seconds, not the default minute.
-    command = ("nbgrader", "autograde", "capstone", "--force", "--Execute.timeout=20")
-    run_tools_together((command, course), (command, twin))
+    run_tool("python", "-m", "tinytorch.instructor.autograde", "capstone", "--jobs", "2", "--no-progress",
+             "--Execute.timeout=20", cwd=course)
     elapsed = time.perf_counter() - start
-    count = len(first) + len(second)
-    print(f"\nautograde: {count} submissions in two processes in {elapsed:.1f} s "
-          f"({elapsed / count:.1f} s per submission)")
+    print(f"\nautograde: {len(submissions)} submissions with two workers in {elapsed:.1f} s "
+          f"({elapsed / len(submissions):.1f} s per submission)")
     scores, cells = {}, {}
-    for folder, group in ((course, first), (twin, second)):
-        with Gradebook(f"sqlite:///{folder / 'gradebook.db'}") as gb:
-            for s in group:
-                submission = gb.find_submission("capstone", s)
-                scores[s] = (submission.score, submission.max_score)
-                cells[s] = {c.name: gb.find_grade(c.name, "capstone", "capstone", s).score
-                            for c in gb.find_notebook("capstone", "capstone").grade_cells}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for s in submissions:
+            submission = gb.find_submission("capstone", s)
+            scores[s] = (submission.score, submission.max_score)
+            cells[s] = {c.name: gb.find_grade(c.name, "capstone", "capstone", s).score
+                        for c in gb.find_notebook("capstone", "capstone").grade_cells}
     return scores, course, cells

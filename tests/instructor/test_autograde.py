@@ -1,0 +1,247 @@
+"""The parallel grader against nbgrader's own sequential ``autograde``, through the Gradebook API.
+
+Every test grades the small course (tests/instructor/small_course.py) with the capstone's
+configuration, so every submission's kernel runs in the sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from tests.course import run_tool, tool_env
+from tinytorch.instructor.autograde import Course, Summary, grade, main, pending
+
+from .small_course import ASSIGNMENT, build, solved, source_notebook, submit
+
+pytestmark = pytest.mark.nbgrader
+
+# Per-cell timeout for these runs: a cell of the small notebook takes milliseconds.
+FAST = ["--Execute.timeout=5"]
+
+
+def varied_class() -> dict[str, nbformat.NotebookNode]:
+    """Right, wrong, blank, raising, a correct answer written differently, and a written answer left as given."""
+    release = source_notebook()
+    for cell in release.cells:
+        if cell.metadata["nbgrader"]["solution"] and cell.cell_type == "code":
+            cell.source = cell.source.split("    ### BEGIN")[0] + "    raise NotImplementedError()"
+    blank_answer = solved()
+    blank_answer.cells[-1].source = "YOUR ANSWER HERE"
+    return {
+        "ada": solved(),
+        "bo": solved(add="def add(a, b):\n    return a - b"),
+        "cy": release,
+        "di": solved(extra="raise RuntimeError('a stray cell')", after="add"),
+        "ed": solved(add="def add(a, b):\n    return sum((a, b))"),
+        "fay": blank_answer,
+        **{f"s{i}": solved() for i in range(4)},
+    }
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("small") / "course")
+
+
+def copy_of(small: Path, tmp_path: Path, name: str, submissions: dict) -> Path:
+    root = tmp_path / name
+    shutil.copytree(small, root)
+    submit(root, submissions)
+    return root
+
+
+def run_parallel(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tinytorch.instructor.autograde", ASSIGNMENT, *args, *FAST],
+                          cwd=root, env=tool_env(), capture_output=True, text=True, timeout=600)
+
+
+def gradebook_state(root: Path) -> dict:
+    """Everything autograding decides, per student: every grade and comment field, the timestamp, the totals."""
+    state = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for student in gb.students:
+            sub = gb.find_submission(ASSIGNMENT, student.id)
+            cells = {}
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    cells[g.name] = (g.auto_score, g.manual_score, g.needs_manual_grade, g.max_score)
+                for c in nb.comments:
+                    cells[f"{c.name} comment"] = (c.auto_comment, c.manual_comment)
+                cells[f"{nb.name} late penalty"] = nb.late_submission_penalty
+            state[student.id] = (sub.timestamp, sub.score, sub.max_score, sub.needs_manual_grade, cells)
+    return state
+
+
+def autograded_cells(root: Path, student: str) -> list:
+    nb = nbformat.read(root / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    return [(c.cell_type, c.source, [{k: v for k, v in o.items() if k != "execution_count"} for o in
+                                     c.get("outputs", [])]) for c in nb.cells]
+
+
+def test_parallel_grading_equals_nbgraders_sequential_grading(small, tmp_path):
+    submissions = varied_class()
+    sequential = copy_of(small, tmp_path, "sequential", submissions)
+    parallel = copy_of(small, tmp_path, "parallel", submissions)
+    run_tool("nbgrader", "autograde", ASSIGNMENT, "--force", *FAST, cwd=sequential)
+    result = run_parallel(parallel, "--jobs", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    expected = gradebook_state(sequential)
+    assert sorted(expected) == sorted(submissions)
+    assert gradebook_state(parallel) == expected
+    totals = {s: expected[s][1] for s in ("ada", "bo", "cy", "di", "ed", "fay")}
+    assert totals == {"ada": 10, "bo": 5, "cy": 0, "di": 10, "ed": 10, "fay": 10}, "the small course grades as meant"
+    assert expected["ada"][3] and not expected["fay"][3], "a written answer needs a grader, a blank one does not"
+    for student in submissions:
+        assert autograded_cells(parallel, student) == autograded_cells(sequential, student), student
+        assert (sorted(p.name for p in (parallel / "autograded" / student / ASSIGNMENT).iterdir())
+                == sorted(p.name for p in (sequential / "autograded" / student / ASSIGNMENT).iterdir()))
+
+    # A grader scores the written answers, then everything is graded again: the hand grades stay and
+    # are flagged for review, in both.
+    for root in (sequential, parallel):
+        with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+            gb.find_grade("explain", ASSIGNMENT, ASSIGNMENT, "ada").manual_score = 1.5
+            gb.find_comment("explain", ASSIGNMENT, ASSIGNMENT, "ada").manual_comment = "good"
+            gb.db.commit()
+    run_tool("nbgrader", "autograde", ASSIGNMENT, "--force", *FAST, cwd=sequential)
+    assert run_parallel(parallel, "--jobs", "2", "--force").returncode == 0
+    again = gradebook_state(sequential)
+    assert again["ada"][4]["explain"] == (None, 1.5, True, 2.0)
+    assert gradebook_state(parallel) == again
+
+    for root in (sequential, parallel):
+        run_tool("nbgrader", "generate_feedback", ASSIGNMENT, "--force", cwd=root)
+    for student in submissions:
+        pages = [(root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+                 for root in (sequential, parallel)]
+        assert pages[0] == pages[1], f"{student}: the feedback pages differ"
+
+
+def test_a_run_killed_halfway_resumes_with_what_is_missing_and_counts_nothing_twice(small, tmp_path):
+    submissions = varied_class()
+    reference = copy_of(small, tmp_path, "reference", submissions)
+    assert run_parallel(reference, "--jobs", "2").returncode == 0
+    root = copy_of(small, tmp_path, "killed", submissions)
+    run = subprocess.Popen([sys.executable, "-m", "tinytorch.instructor.autograde", ASSIGNMENT, "--jobs", "1",
+                            *FAST], cwd=root, env=tool_env(), start_new_session=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and len(list(root.glob(f"autograded/*/{ASSIGNMENT}"))) < 3:
+        time.sleep(0.05)
+    os.killpg(run.pid, signal.SIGKILL)  # the coordinator, its worker and the worker's kernel, at once
+    run.wait()
+    done = sorted(p.parent.name for p in root.glob(f"autograded/*/{ASSIGNMENT}"))
+    assert 3 <= len(done) < len(submissions), done
+
+    course = Course.load(root, ASSIGNMENT)
+    left = pending(course, course.students(), force=False)
+    assert sorted(left) == sorted(set(submissions) - set(done))
+    summary = grade(course, left, jobs=2, nbgrader_args=FAST)
+    assert sorted(o.student for o in summary.graded) == sorted(left) and not summary.failed
+
+    assert gradebook_state(root) == gradebook_state(reference)
+    with sqlite3.connect(root / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone() == (len(submissions),)
+    assert not list(root.glob("autograded/*/*.partial"))
+
+
+def test_a_killed_worker_costs_the_submission_it_graded_and_a_rerun_grades_just_that(small, tmp_path):
+    submissions = {f"s{i}": solved() for i in range(5)}
+    root = copy_of(small, tmp_path, "course", submissions)
+    course = Course.load(root, ASSIGNMENT)
+    killed: list[int] = []
+
+    def kill_a_worker(outcome) -> None:
+        if killed:
+            return
+        workers = subprocess.run(["pgrep", "-f", "tinytorch.instructor.autograde --serve"], capture_output=True,
+                                 text=True).stdout.split()
+        mine = [int(p) for p in workers if Path(f"/proc/{p}/cwd").resolve().name.startswith("worker-")]
+        os.kill(mine[0], signal.SIGKILL)
+        killed.append(mine[0])
+
+    summary = grade(course, course.students(), jobs=1, nbgrader_args=FAST, progress=kill_a_worker)
+    assert killed and len(summary.failed) == 1, summary.lines()
+    failed = summary.failed[0]
+    assert failed.reason == "the worker grading it died (killed by SIGKILL)"
+    assert len(summary.graded) == 4, "the worker was replaced and the others were graded"
+    assert pending(course, course.students(), force=False) == [failed.student]
+
+    again = grade(course, [failed.student], jobs=1, nbgrader_args=FAST)
+    assert [o.student for o in again.graded] == [failed.student]
+    assert {s: v[1] for s, v in gradebook_state(root).items()} == {s: 10 for s in submissions}
+
+
+def test_the_command_shows_progress_with_an_eta_and_ends_with_a_summary(small, tmp_path):
+    broken = solved()
+    root = copy_of(small, tmp_path, "course", {"ada": solved(), "bo": solved(), "cy": broken})
+    (root / "submitted" / "cy" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text("{not a notebook")
+    result = run_parallel(root, "--jobs", "2")
+    assert result.returncode == 1, "a submission that could not be graded fails the command"
+    assert "3/3" in result.stderr and "<" in result.stderr and "submission" in result.stderr, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("graded 2 of 3 submissions with 2 workers in ")
+    assert lines[1].startswith("time per submission on a worker: median ")
+    assert lines[2:4] == ["failed to grade 1:", "  cy: nbformat.reader.NotJSONError: Notebook does not appear "
+                          "to be JSON: '{not a notebook'"]
+    again = run_parallel(root, "--jobs", "2", "--no-progress")
+    assert again.stdout.splitlines()[0].startswith("graded 0 of 1 submissions with 2 workers in ")
+    assert "2 already graded, skipped" in again.stdout and again.stderr == ""
+
+
+def test_shards_graded_apart_and_merged_equal_one_run(small, tmp_path):
+    submissions = varied_class()
+    whole = copy_of(small, tmp_path, "whole", submissions)
+    assert run_parallel(whole, "--jobs", "2").returncode == 0
+    course = copy_of(small, tmp_path, "course", submissions)
+    shards = []
+    for k in (1, 2, 3):
+        shard = tmp_path / f"shard-{k}"
+        shutil.copytree(course, shard)
+        assert run_parallel(shard, "--jobs", "1", "--shard", f"{k}/3").returncode == 0
+        shards.append(shard)
+    assert sum(len(list(s.glob(f"autograded/*/{ASSIGNMENT}"))) for s in shards) == len(submissions)
+    assert main([ASSIGNMENT, "--course", str(course), "--merge-from", *map(str, shards)]) == 0
+    assert gradebook_state(course) == gradebook_state(whole)
+    for student in submissions:
+        assert autograded_cells(course, student) == autograded_cells(whole, student)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--jobs", "0"], "--jobs"), (["--shard", "4/3"], "K must be from 1 to N"), (["--shard", "x"], "K/N"),
+    (["stray"], "unrecognized arguments: stray"),
+])
+def test_bad_arguments_are_refused_with_what_is_wrong(small, argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([ASSIGNMENT, "--course", str(small), *argv])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_a_folder_that_is_no_course_is_named(tmp_path):
+    with pytest.raises(SystemExit, match="no nbgrader_config.py"):
+        main([ASSIGNMENT, "--course", str(tmp_path)])
+
+
+def test_the_summary_says_what_was_graded_what_failed_and_how_to_go_on():
+    from tinytorch.instructor.autograde import Outcome
+
+    summary = Summary(2, [Outcome("a", True, 2.0), Outcome("b", True, 4.0), Outcome("c", False, 1.0, "why")],
+                      skipped=1, seconds=3.0, interrupted=True)
+    assert summary.lines() == [
+        "graded 2 of 3 submissions with 2 workers in 3.0 s (1.5 s per submission); 1 already graded, skipped",
+        "time per submission on a worker: median 3.0 s, slowest 4.0 s (b)",
+        "failed to grade 1:", "  c: why",
+        "interrupted: run the same command again to grade what is left"]

@@ -9,15 +9,20 @@ the session's ``graded`` fixture (tests/notebooks/conftest.py).
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbgrader.api import Gradebook
 
-from tests.course import ROOT, run_tool
+from tests.course import ROOT, run_tool, tool_env
 
 ASSIGNMENT = "small"
 POINTS = {"test-add": 5, "test-double": 5, "explain": 2}
+# Per-cell timeout for these runs: a cell of the small notebook takes milliseconds.
+FAST = ["--Execute.timeout=5"]
 
 ADD = "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION"
 DOUBLE = "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"
@@ -74,3 +79,38 @@ def submit(root: Path, submissions: dict[str, nbformat.NotebookNode]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
         (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+
+
+def copy_of(small: Path, tmp_path: Path, name: str, submissions: dict) -> Path:
+    root = tmp_path / name
+    shutil.copytree(small, root)
+    submit(root, submissions)
+    return root
+
+
+def run_parallel(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tinytorch.instructor.autograde", ASSIGNMENT, *args, *FAST],
+                          cwd=root, env=tool_env(), capture_output=True, text=True, timeout=600)
+
+
+def gradebook_state(root: Path) -> dict:
+    """Everything autograding decides, per student: every grade and comment field, the timestamp, the totals."""
+    state = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for student in gb.students:
+            sub = gb.find_submission(ASSIGNMENT, student.id)
+            cells = {}
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    cells[g.name] = (g.auto_score, g.manual_score, g.needs_manual_grade, g.max_score)
+                for c in nb.comments:
+                    cells[f"{c.name} comment"] = (c.auto_comment, c.manual_comment)
+                cells[f"{nb.name} late penalty"] = nb.late_submission_penalty
+            state[student.id] = (sub.timestamp, sub.score, sub.max_score, sub.needs_manual_grade, cells)
+    return state
+
+
+def autograded_cells(root: Path, student: str) -> list:
+    nb = nbformat.read(root / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    return [(c.cell_type, c.source, [{k: v for k, v in o.items() if k != "execution_count"} for o in
+                                     c.get("outputs", [])]) for c in nb.cells]

@@ -22,13 +22,18 @@ from nbgrader.api import Gradebook
 from tests.course import run_tool, tool_env
 from tinytorch.instructor.autograde import Course, Summary, grade, main, pending
 
-from .small_course import ASSIGNMENT, build, solved, source_notebook, submit
+from .small_course import (
+    ASSIGNMENT,
+    FAST,
+    autograded_cells,
+    copy_of,
+    gradebook_state,
+    run_parallel,
+    solved,
+    source_notebook,
+)
 
 pytestmark = pytest.mark.nbgrader
-
-# Per-cell timeout for these runs: a cell of the small notebook takes milliseconds.
-FAST = ["--Execute.timeout=5"]
-
 
 def varied_class() -> dict[str, nbformat.NotebookNode]:
     """Right, wrong, blank, raising, a correct answer written differently, and a written answer left as given."""
@@ -47,46 +52,6 @@ def varied_class() -> dict[str, nbformat.NotebookNode]:
         "fay": blank_answer,
         **{f"s{i}": solved() for i in range(4)},
     }
-
-
-@pytest.fixture(scope="module")
-def small(tmp_path_factory) -> Path:
-    return build(tmp_path_factory.mktemp("small") / "course")
-
-
-def copy_of(small: Path, tmp_path: Path, name: str, submissions: dict) -> Path:
-    root = tmp_path / name
-    shutil.copytree(small, root)
-    submit(root, submissions)
-    return root
-
-
-def run_parallel(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tinytorch.instructor.autograde", ASSIGNMENT, *args, *FAST],
-                          cwd=root, env=tool_env(), capture_output=True, text=True, timeout=600)
-
-
-def gradebook_state(root: Path) -> dict:
-    """Everything autograding decides, per student: every grade and comment field, the timestamp, the totals."""
-    state = {}
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        for student in gb.students:
-            sub = gb.find_submission(ASSIGNMENT, student.id)
-            cells = {}
-            for nb in sub.notebooks:
-                for g in nb.grades:
-                    cells[g.name] = (g.auto_score, g.manual_score, g.needs_manual_grade, g.max_score)
-                for c in nb.comments:
-                    cells[f"{c.name} comment"] = (c.auto_comment, c.manual_comment)
-                cells[f"{nb.name} late penalty"] = nb.late_submission_penalty
-            state[student.id] = (sub.timestamp, sub.score, sub.max_score, sub.needs_manual_grade, cells)
-    return state
-
-
-def autograded_cells(root: Path, student: str) -> list:
-    nb = nbformat.read(root / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    return [(c.cell_type, c.source, [{k: v for k, v in o.items() if k != "execution_count"} for o in
-                                     c.get("outputs", [])]) for c in nb.cells]
 
 
 def test_parallel_grading_equals_nbgraders_sequential_grading(small, tmp_path):

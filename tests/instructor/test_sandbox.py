@@ -43,7 +43,7 @@ def run_inside(code: str, workdir: Path, private: Path, *, memory: int = 2 * GIB
     private.mkdir(exist_ok=True)
     uid = None
     if os.geteuid() == 0:
-        uid = 2 ** 20 + os.getpid()
+        uid = sandbox._fresh_uid()
         for folder in (workdir, private):
             os.chown(folder, uid, uid)
     command = sandbox_command([sys.executable, "-c", code], workdir=workdir, private=private,

@@ -220,6 +220,8 @@ def merge_graded(source: Course, target: Course, student: str) -> None:
     """Bring ``student``'s graded submission from the course copy ``source`` into ``target``.
 
     The gradebook first, the autograded folder last (that folder marks the submission done).
+    The submission's timestamp file is put back as submitted: the student's code could rewrite
+    it, and nbgrader reads it to decide whether a later submission needs grading.
     """
     write_submission(target.db_url, read_submission(source.db_url, source.assignment, student))
     final = target.autograded(student)
@@ -228,6 +230,9 @@ def merge_graded(source: Course, target: Course, student: str) -> None:
         shutil.rmtree(partial)
     partial.parent.mkdir(parents=True, exist_ok=True)
     _copy_clean(source.autograded(student), partial)
+    stamp = target.submitted(student) / "timestamp.txt"
+    if stamp.is_file():
+        shutil.copyfile(stamp, partial / stamp.name)
     if final.exists():
         shutil.rmtree(final)
     partial.rename(final)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import itertools
 import os
 import shutil
 import stat
@@ -168,6 +169,18 @@ def sandbox_command(command: list[str], *, workdir: Path, private: Path, env: di
             "--chdir", str(workdir), *environment, *user, *command]
 
 
+_kernels_started = itertools.count()
+
+
+def _fresh_uid() -> int:
+    """A user id that no other process has: one per kernel this process starts (64 in turn) and per process.
+
+    Not one per process: the processes of a kernel just stopped (a fork bomb's) may still be
+    on their way out, and would count against the next kernel's process limit.
+    """
+    return 2 ** 24 + (os.getpid() << 6) + next(_kernels_started) % 64
+
+
 def disarm(folder: Path) -> list[Path]:
     """Remove every entry of ``folder`` that is neither a regular file nor a folder; returns what went.
 
@@ -240,8 +253,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         workdir = Path(str(launch.get("cwd") or os.getcwd())).resolve()
         uid = None
         if os.geteuid() == 0:
-            # A user id no other process has: 2**20 above the grader's process id.
-            uid = 2 ** 20 + os.getpid()
+            uid = _fresh_uid()
             owner = workdir.stat()
             self._owner = (owner.st_uid, owner.st_gid)
             _chown_tree(self._private, uid, uid)

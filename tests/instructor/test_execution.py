@@ -1,0 +1,57 @@
+"""GuardedExecute: a kernel that dies or runs out of wall time costs the cells from there on, not the grade.
+
+Graded by plain ``nbgrader autograde`` in the small course, whose configuration is the
+capstone's: the guard is part of every autograding, sequential or parallel.
+"""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from tests.course import run_tool
+from tinytorch.instructor.execution import STOPPED, GuardedExecute, autograde_preprocessors
+
+from .small_course import ASSIGNMENT, copy_of, solved
+
+pytestmark = pytest.mark.nbgrader
+
+
+def graded(root, student: str) -> tuple[dict, list]:
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        scores = {g: gb.find_grade(g, ASSIGNMENT, ASSIGNMENT, student).auto_score for g in ("test-add", "test-double")}
+    nb = nbformat.read(root / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    errors = [o.evalue for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error" and o.ename == STOPPED]
+    return scores, errors
+
+
+def test_a_kernel_that_dies_keeps_the_points_before_and_loses_those_after(small, tmp_path):
+    root = copy_of(small, tmp_path, "course", {"ends": solved(extra="import os\nos._exit(3)", after="test-add")})
+    run_tool("nbgrader", "autograde", ASSIGNMENT, "--Execute.timeout=30", cwd=root)
+    scores, errors = graded(root, "ends")
+    assert scores == {"test-add": 5, "test-double": 0}
+    assert errors[0].startswith("this cell was stopped: the kernel died")
+    assert len(errors) == 3 and all(e.startswith("not run: the notebook was stopped") for e in errors[1:])
+
+
+def test_the_wall_time_bounds_the_notebook_and_cells_not_reached_score_zero(small, tmp_path):
+    root = copy_of(small, tmp_path, "course", {"slow": solved(extra="import time\ntime.sleep(600)",
+                                                                after="test-add")})
+    # A cell may take 10 minutes, the notebook 4 s: the sleeping cell is interrupted when the time is up.
+    run_tool("nbgrader", "autograde", ASSIGNMENT, "--Execute.timeout=600", "--GuardedExecute.wall_time=4",
+             cwd=root)
+    scores, errors = graded(root, "slow")
+    assert scores == {"test-add": 5, "test-double": 0}
+    assert errors[0] == "this cell was stopped: the notebook used up its 4 s of wall time"
+
+
+def test_the_guard_takes_the_place_of_nbgraders_execute_and_nothing_else_changes():
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute
+
+    defaults = Autograde.class_traits()["autograde_preprocessors"].default()
+    ours = autograde_preprocessors()
+    assert ours == [GuardedExecute if p is Execute else p for p in defaults] and Execute not in ours
+    assert issubclass(GuardedExecute, Execute)

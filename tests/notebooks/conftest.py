@@ -8,7 +8,6 @@ classic mistakes) is graded in one go, by the parallel grader an instructor runs
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -16,45 +15,15 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from tests.course import grade_ids, run_tool, with_cells
+from tests.course import run_tool
 
-from .mutations import MISTAKES, mutated
-from .variants import ALTERNATIVE
-
-
-def _cell(nb, grade_id: str):
-    return nb.cells[grade_ids(nb).index(grade_id)]
-
-
-def _copy(nb):
-    return nbformat.from_dict(json.loads(json.dumps(nb)))
+from .variants import graded_class
 
 
 @pytest.fixture(scope="session")
 def graded(course: Path):
     """(total scores {student: (score, max)}, the course folder, per-cell scores {student: {cell: score}})."""
-    source = nbformat.read(course / "source" / "capstone" / "capstone.ipynb", as_version=4)
-    release = nbformat.read(course / "release" / "capstone" / "capstone.ipynb", as_version=4)
-
-    part1 = _copy(release)
-    _cell(part1, "simple-mlp").source = _cell(source, "simple-mlp").source
-
-    tampered = _copy(release)
-    _cell(tampered, "test-part1-simplemlp").source = "assert True  # rewritten by the student"
-
-    deleted = _copy(source)
-    del deleted.cells[grade_ids(deleted).index("test-part4-save")]
-
-    raises = _copy(source)
-    raises.cells.insert(grade_ids(raises).index("part1-intro"), nbformat.v4.new_code_cell("raise RuntimeError('oops')"))
-
-    loops = _copy(source)
-    loops.cells.insert(grade_ids(loops).index("part1-intro"), nbformat.v4.new_code_cell("while True:\n    pass"))
-
-    mistakes = {f"mistake-{i:02d}": mutated(source, m) for i, m in enumerate(MISTAKES)}
-    submissions = {"solution": source, "release": release, "part1": part1, "tampered": tampered,
-                   "deleted": deleted, "raises": raises, "loops": loops,
-                   "alternative": with_cells(source, ALTERNATIVE), **mistakes}
+    submissions = graded_class(course)
     for student, nb in submissions.items():
         target = course / "submitted" / student / "capstone"
         target.mkdir(parents=True, exist_ok=True)

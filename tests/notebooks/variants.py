@@ -3,10 +3,20 @@
 Each entry maps a solution cell's grade_id to replacement source. ``ALTERNATIVE`` must
 score 100: it uses another timer, another percentile method, another interval
 algebra, another way to count bytes, a hand-assembled validator that raises a plain
-ValueError, and pathlib for saving. The classic mistakes are in ``mutations.py``.
+ValueError, and pathlib for saving. The classic mistakes are in ``mutations.py``;
+:func:`graded_class` puts all of them, and the grading contract's special cases, in one class.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+
+from tests.course import grade_ids, with_cells
+
+from .mutations import MISTAKES, mutated
 
 ALTERNATIVE = {
     "simple-mlp": '''
@@ -183,3 +193,28 @@ def save_submission(submission, filepath="submission.json"):
     return str(filepath)
 ''',
 }
+
+
+def _copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    return nbformat.from_dict(json.loads(json.dumps(nb)))
+
+
+def _cell(nb: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
+    return nb.cells[grade_ids(nb).index(grade_id)]
+
+
+def graded_class(course: Path) -> dict[str, nbformat.NotebookNode]:
+    """Every graded variant of the course's notebook, by student name: the contract's cases (solution 100,
+    release 0, only Part 1 solved, a locked test rewritten, a test cell deleted, a cell that raises, a cell
+    that never ends), the correct alternative, and one notebook per classic mistake."""
+    source = nbformat.read(course / "source" / "capstone" / "capstone.ipynb", as_version=4)
+    release = nbformat.read(course / "release" / "capstone" / "capstone.ipynb", as_version=4)
+    part1, tampered, deleted, raises, loops = (_copy(nb) for nb in (release, release, source, source, source))
+    _cell(part1, "simple-mlp").source = _cell(source, "simple-mlp").source
+    _cell(tampered, "test-part1-simplemlp").source = "assert True  # rewritten by the student"
+    del deleted.cells[grade_ids(deleted).index("test-part4-save")]
+    raises.cells.insert(grade_ids(raises).index("part1-intro"), nbformat.v4.new_code_cell("raise RuntimeError('oops')"))
+    loops.cells.insert(grade_ids(loops).index("part1-intro"), nbformat.v4.new_code_cell("while True:\n    pass"))
+    return {"solution": source, "release": release, "part1": part1, "tampered": tampered, "deleted": deleted,
+            "raises": raises, "loops": loops, "alternative": with_cells(source, ALTERNATIVE),
+            **{f"mistake-{i:02d}": mutated(source, m) for i, m in enumerate(MISTAKES)}}

@@ -345,6 +345,8 @@ def grade(course: Course, students: Sequence[str], jobs: int, nbgrader_args: Seq
           progress: Callable[[Outcome], None] | None = None) -> Summary:
     """Grade ``students`` with ``jobs`` workers, each submission written into the course as soon as it is graded."""
     summary = Summary(jobs)
+    if not students:
+        return summary
     start = time.perf_counter()
     todo: queue.Queue[str] = queue.Queue()
     for student in students:
@@ -355,7 +357,7 @@ def grade(course: Course, students: Sequence[str], jobs: int, nbgrader_args: Seq
         template = Path(tmp) / "template.db"
         _template_gradebook(course, template)
         workers = [Worker(course, Path(tmp) / f"worker-{i}", template, _worker_env(jobs), nbgrader_args)
-                   for i in range(min(jobs, len(students)) or 1)]
+                   for i in range(min(jobs, len(students)))]
 
         def run(worker: Worker) -> None:
             while not stopping.is_set():

@@ -9,15 +9,14 @@ the session's ``graded`` fixture (tests/notebooks/conftest.py).
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.api import Gradebook
 
-from tests.course import ROOT, run_tool, tool_env
+from tests.course import ROOT, run_tool
+from tinytorch.instructor.autograde import main
 
 ASSIGNMENT = "small"
 POINTS = {"test-add": 5, "test-double": 5, "explain": 2}
@@ -88,9 +87,9 @@ def copy_of(small: Path, tmp_path: Path, name: str, submissions: dict) -> Path:
     return root
 
 
-def run_parallel(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tinytorch.instructor.autograde", ASSIGNMENT, *args, *FAST],
-                          cwd=root, env=tool_env(), capture_output=True, text=True, timeout=600)
+def grade_in_process(root: Path, *args: str) -> int:
+    """The parallel grader's command run in this process (its workers are processes of their own)."""
+    return main([ASSIGNMENT, "--course", str(root), "--no-progress", *args, *FAST])
 
 
 def gradebook_state(root: Path) -> dict:
@@ -114,3 +113,28 @@ def autograded_cells(root: Path, student: str) -> list:
     nb = nbformat.read(root / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     return [(c.cell_type, c.source, [{k: v for k, v in o.items() if k != "execution_count"} for o in
                                      c.get("outputs", [])]) for c in nb.cells]
+
+
+def varied_class() -> dict[str, nbformat.NotebookNode]:
+    """Right, wrong, blank, raising, a correct answer written differently, and a written answer left as given."""
+    release = source_notebook()
+    for cell in release.cells:
+        if cell.metadata["nbgrader"]["solution"] and cell.cell_type == "code":
+            cell.source = cell.source.split("    ### BEGIN")[0] + "    raise NotImplementedError()"
+    blank_answer = solved()
+    blank_answer.cells[-1].source = "YOUR ANSWER HERE"
+    return {
+        "ada": solved(),
+        "bo": solved(add="def add(a, b):\n    return a - b"),
+        "cy": release,
+        "di": solved(extra="raise RuntimeError('a stray cell')", after="add"),
+        "ed": solved(add="def add(a, b):\n    return sum((a, b))"),
+        "fay": blank_answer,
+    }
+
+
+def ungraded_copy(small: Path, graded: Path, folder: Path) -> Path:
+    """The course with the very notebooks ``graded`` was given (cell ids and all), graded by nobody yet."""
+    shutil.copytree(small, folder)
+    shutil.copytree(graded / "submitted", folder / "submitted")
+    return folder

@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
@@ -27,54 +26,21 @@ from .small_course import (
     FAST,
     autograded_cells,
     copy_of,
+    grade_in_process,
     gradebook_state,
-    run_parallel,
     solved,
-    source_notebook,
+    ungraded_copy,
+    varied_class,
 )
 
 pytestmark = pytest.mark.nbgrader
-
-def varied_class() -> dict[str, nbformat.NotebookNode]:
-    """Right, wrong, blank, raising, a correct answer written differently, and a written answer left as given."""
-    release = source_notebook()
-    for cell in release.cells:
-        if cell.metadata["nbgrader"]["solution"] and cell.cell_type == "code":
-            cell.source = cell.source.split("    ### BEGIN")[0] + "    raise NotImplementedError()"
-    blank_answer = solved()
-    blank_answer.cells[-1].source = "YOUR ANSWER HERE"
-    return {
-        "ada": solved(),
-        "bo": solved(add="def add(a, b):\n    return a - b"),
-        "cy": release,
-        "di": solved(extra="raise RuntimeError('a stray cell')", after="add"),
-        "ed": solved(add="def add(a, b):\n    return sum((a, b))"),
-        "fay": blank_answer,
-    }
-
-
-@pytest.fixture(scope="module")
-def by_nbgrader(small, tmp_path_factory) -> Path:
-    """The varied class graded by nbgrader's own sequential ``autograde``: what every other run must equal."""
-    root = copy_of(small, tmp_path_factory.mktemp("by-nbgrader"), "course", varied_class())
-    run_tool("nbgrader", "autograde", ASSIGNMENT, "--force", *FAST, cwd=root)
-    return root
-
-
-def ungraded_copy(small: Path, graded: Path, folder: Path) -> Path:
-    """The course with the very notebooks ``graded`` was given (cell ids and all), graded by nobody yet."""
-    shutil.copytree(small, folder)
-    shutil.copytree(graded / "submitted", folder / "submitted")
-    return folder
-
 
 def test_parallel_grading_equals_nbgraders_sequential_grading(small, by_nbgrader, tmp_path):
     submissions = varied_class()
     sequential = tmp_path / "sequential"
     shutil.copytree(by_nbgrader, sequential)
     parallel = ungraded_copy(small, by_nbgrader, tmp_path / "parallel")
-    result = run_parallel(parallel, "--jobs", "2")
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert grade_in_process(parallel, "--jobs", "2") == 0
 
     expected = gradebook_state(sequential)
     assert sorted(expected) == sorted(submissions)
@@ -94,8 +60,8 @@ def test_parallel_grading_equals_nbgraders_sequential_grading(small, by_nbgrader
             gb.find_grade("explain", ASSIGNMENT, ASSIGNMENT, "ada").manual_score = 1.5
             gb.find_comment("explain", ASSIGNMENT, ASSIGNMENT, "ada").manual_comment = "good"
             gb.db.commit()
-    run_tool("nbgrader", "autograde", ASSIGNMENT, "--force", *FAST, cwd=sequential)
-    assert run_parallel(parallel, "--jobs", "2", "--force").returncode == 0
+    run_tool("nbgrader", "autograde", ASSIGNMENT, "--force", "--student", "ada", *FAST, cwd=sequential)
+    grade(Course.load(parallel, ASSIGNMENT), ["ada"], jobs=1, nbgrader_args=FAST)
     again = gradebook_state(sequential)
     assert again["ada"][4]["explain"] == (None, 1.5, True, 2.0)
     assert gradebook_state(parallel) == again
@@ -135,9 +101,10 @@ def test_a_run_killed_halfway_resumes_with_what_is_missing_and_counts_nothing_tw
     assert not list(root.glob("autograded/*/*.partial"))
 
 
-def test_ctrl_c_stops_the_run_with_a_summary_and_a_rerun_grades_the_rest(small, tmp_path):
-    submissions = {f"s{i}": solved() for i in range(4)}
+def test_ctrl_c_stops_the_run_with_a_summary_and_a_rerun_grades_the_rest_with_progress(small, tmp_path, capsys):
+    submissions = {"ada": solved(), "bo": solved(), "cy": solved(), "di": solved()}
     root = copy_of(small, tmp_path, "course", submissions)
+    (root / "submitted" / "cy" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text("{not a notebook")
     run = subprocess.Popen([sys.executable, "-m", "tinytorch.instructor.autograde", ASSIGNMENT, "--jobs", "1",
                             "--no-progress", *FAST], cwd=root, env=tool_env(), text=True,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -149,14 +116,26 @@ def test_ctrl_c_stops_the_run_with_a_summary_and_a_rerun_grades_the_rest(small, 
     assert run.returncode == 130, out
     assert out.splitlines()[-1] == "interrupted: run the same command again to grade what is left"
     done = len(list(root.glob(f"autograded/*/{ASSIGNMENT}")))
-    assert 1 <= done < len(submissions)
-    again = run_parallel(root, "--jobs", "2", "--no-progress")
-    assert again.returncode == 0 and f"{done} already graded, skipped" in again.stdout
-    assert {s: v[1] for s, v in gradebook_state(root).items()} == {s: 10 for s in submissions}
+    assert 1 <= done < 3
+
+    code = main([ASSIGNMENT, "--course", str(root), "--jobs", "2", *FAST])
+    shown = capsys.readouterr()
+    assert code == 1, "a submission that could not be graded fails the command"
+    left = len(submissions) - done
+    assert f"{left}/{left}" in shown.err and "<" in shown.err and "submission" in shown.err, shown.err
+    lines = shown.out.splitlines()
+    assert lines[0].startswith(f"graded {left - 1} of {left} submissions with 2 workers in ")
+    assert lines[0].endswith(f"; {done} already graded, skipped")
+    assert lines[1].startswith("time per submission on a worker: median ")
+    assert lines[2:] == ["failed to grade 1:", "  cy: nbformat.reader.NotJSONError: Notebook does not appear "
+                         "to be JSON: '{not a notebook'", "run the same command again to retry the failed ones"]
+    assert grade_in_process(root, "--jobs", "2") == 1
+    assert capsys.readouterr().out.startswith("graded 0 of 1 submissions with 2 workers in ")
+    assert {s: v[1] for s, v in gradebook_state(root).items()} == {"ada": 10, "bo": 10, "di": 10}
 
 
 def test_a_killed_worker_costs_the_submission_it_graded_and_a_rerun_grades_just_that(small, tmp_path):
-    submissions = {f"s{i}": solved() for i in range(4)}
+    submissions = {f"s{i}": solved() for i in range(3)}
     root = copy_of(small, tmp_path, "course", submissions)
     course = Course.load(root, ASSIGNMENT)
     killed: list[int] = []
@@ -174,29 +153,12 @@ def test_a_killed_worker_costs_the_submission_it_graded_and_a_rerun_grades_just_
     assert killed and len(summary.failed) == 1, summary.lines()
     failed = summary.failed[0]
     assert failed.reason == "the worker grading it died (killed by SIGKILL)"
-    assert len(summary.graded) == 3, "the worker was replaced and the others were graded"
+    assert len(summary.graded) == 2, "the worker was replaced and the others were graded"
     assert pending(course, course.students(), force=False) == [failed.student]
 
     again = grade(course, [failed.student], jobs=1, nbgrader_args=FAST)
     assert [o.student for o in again.graded] == [failed.student]
     assert {s: v[1] for s, v in gradebook_state(root).items()} == {s: 10 for s in submissions}
-
-
-def test_the_command_shows_progress_with_an_eta_and_ends_with_a_summary(small, tmp_path):
-    broken = solved()
-    root = copy_of(small, tmp_path, "course", {"ada": solved(), "bo": solved(), "cy": broken})
-    (root / "submitted" / "cy" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text("{not a notebook")
-    result = run_parallel(root, "--jobs", "2")
-    assert result.returncode == 1, "a submission that could not be graded fails the command"
-    assert "3/3" in result.stderr and "<" in result.stderr and "submission" in result.stderr, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("graded 2 of 3 submissions with 2 workers in ")
-    assert lines[1].startswith("time per submission on a worker: median ")
-    assert lines[2:4] == ["failed to grade 1:", "  cy: nbformat.reader.NotJSONError: Notebook does not appear "
-                          "to be JSON: '{not a notebook'"]
-    again = run_parallel(root, "--jobs", "2", "--no-progress")
-    assert again.stdout.splitlines()[0].startswith("graded 0 of 1 submissions with 2 workers in ")
-    assert "2 already graded, skipped" in again.stdout and again.stderr == ""
 
 
 def test_shards_graded_apart_and_merged_equal_one_run(small, by_nbgrader, tmp_path):
@@ -207,7 +169,7 @@ def test_shards_graded_apart_and_merged_equal_one_run(small, by_nbgrader, tmp_pa
     for k in (1, 2):
         shard = tmp_path / f"shard-{k}"
         shutil.copytree(course, shard)
-        assert run_parallel(shard, "--jobs", "1", "--shard", f"{k}/2").returncode == 0
+        assert grade_in_process(shard, "--jobs", "1", "--shard", f"{k}/2") == 0
         shards.append(shard)
     assert sum(len(list(s.glob(f"autograded/*/{ASSIGNMENT}"))) for s in shards) == len(submissions)
     assert main([ASSIGNMENT, "--course", str(course), "--merge-from", *map(str, shards)]) == 0

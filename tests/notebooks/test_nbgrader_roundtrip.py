@@ -110,6 +110,6 @@ def test_release_holds_no_solution_and_no_hidden_test(course):
 
 def test_feedback_is_generated(graded):
     _, course, _ = graded
-    run_tool("nbgrader", "generate_feedback", "capstone", "--force", cwd=course)
+    run_tool("nbgrader", "generate_feedback", "capstone", "--force", "--student", "solution", cwd=course)
     page = course / "feedback" / "solution" / "capstone" / "capstone.html"
     assert page.exists() and "100" in page.read_text()

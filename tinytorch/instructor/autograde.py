@@ -242,12 +242,13 @@ def merge_graded(source: Course, target: Course, student: str) -> None:
 
 
 def serve(assignment: str, nbgrader_args: Sequence[str], requests: TextIO, replies: TextIO) -> None:
-    """Grade each student named on ``requests`` in the scratch course here; answer one JSON line each."""
+    """Grade each student named on ``requests`` (one JSON string a line) in the scratch course here; answer one
+    JSON line each."""
     from jupyter_core.application import NoStart
     from nbgrader.apps.nbgraderapp import NbGraderApp
 
     for line in requests:
-        student = line.strip()
+        student = json.loads(line)
         start = time.perf_counter()
         log = io.StringIO()
         app = NbGraderApp.instance()
@@ -299,7 +300,7 @@ class Worker:
         timer = threading.Timer(self.course.wall_time + GRACE_SECONDS, self.stop)
         timer.start()
         try:
-            process.stdin.write(student + "\n")
+            process.stdin.write(json.dumps(student) + "\n")
             process.stdin.flush()
             line = process.stdout.readline()
         except OSError:

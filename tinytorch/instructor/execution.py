@@ -48,6 +48,9 @@ class GuardedExecute(Execute):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        # A graded kernel has nothing to save: stop it at once, rather than ask it to stop and wait
+        # out the grace period of one that will not (an endless cell that ignores interrupts).
+        kwargs.setdefault("shutdown_kernel", "immediate")
         super().__init__(**kwargs)
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> tuple[NotebookNode, Any]:

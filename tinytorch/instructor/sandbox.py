@@ -81,6 +81,8 @@ def missing_protection() -> tuple[str, ...]:
             missing.append(f"bubblewrap cannot create namespaces here ({probe.stderr.strip() or probe.returncode}), "
                            "so each submission's code can use the network and read and write every file the "
                            "grader can")
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        missing.append("setpriv is not installed, so as root the kernels cannot run under user ids of their own")
     if shutil.which("prlimit") is None:
         missing.append("prlimit is not installed, so a submission's memory, processes and file sizes are unlimited")
     return tuple(missing)

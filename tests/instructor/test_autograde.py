@@ -130,7 +130,7 @@ def test_ctrl_c_stops_the_run_with_a_summary_and_a_rerun_grades_the_rest_with_pr
     assert lines[2:] == ["failed to grade 1:", "  cy: nbformat.reader.NotJSONError: Notebook does not appear "
                          "to be JSON: '{not a notebook'", "run the same command again to retry the failed ones"]
     assert grade_in_process(root, "--jobs", "2") == 1
-    assert capsys.readouterr().out.startswith("graded 0 of 1 submissions with 2 workers in ")
+    assert capsys.readouterr().out.startswith("graded 0 of 1 submissions with 1 worker in "), "one is enough"
     assert {s: v[1] for s, v in gradebook_state(root).items()} == {"ada": 10, "bo": 10, "di": 10}
 
 

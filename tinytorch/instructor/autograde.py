@@ -86,7 +86,7 @@ class Course:
         wall_time = int(config.get("GuardedExecute", {}).get("wall_time", 900))
         return cls(root, assignment, coursedir.db_url, wall_time)
 
-    def submitted(self, student: str = "*") -> Path:
+    def submitted(self, student: str) -> Path:
         return self.root / "submitted" / student / self.assignment
 
     def autograded(self, student: str) -> Path:
@@ -359,6 +359,7 @@ def grade(course: Course, students: Sequence[str], jobs: int, nbgrader_args: Seq
         _template_gradebook(course, template)
         workers = [Worker(course, Path(tmp) / f"worker-{i}", template, _worker_env(jobs), nbgrader_args)
                    for i in range(min(jobs, len(students)))]
+        summary.jobs = len(workers)
 
         def run(worker: Worker) -> None:
             while not stopping.is_set():

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from tests.course import run_tool
-from tinytorch.instructor.execution import STOPPED, GuardedExecute, autograde_preprocessors
+from tests.course import ROOT, run_tool
+from tinytorch.instructor.execution import STOPPED, GuardedExecute
 
 from .small_course import ASSIGNMENT, copy_of, solved
 
@@ -47,11 +47,15 @@ def test_the_wall_time_bounds_the_notebook_and_cells_not_reached_score_zero(smal
     assert errors[0] == "this cell was stopped: the notebook used up its 4 s of wall time"
 
 
-def test_the_guard_takes_the_place_of_nbgraders_execute_and_nothing_else_changes():
+def test_the_course_configuration_swaps_in_the_guard_and_keeps_nbgraders_other_preprocessors():
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute
+    from traitlets.config.loader import PyFileConfigLoader
 
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT / "notebooks")).load_config()
+    configured = config.Autograde.autograde_preprocessors
     defaults = Autograde.class_traits()["autograde_preprocessors"].default()
-    ours = autograde_preprocessors()
-    assert ours == [GuardedExecute if p is Execute else p for p in defaults] and Execute not in ours
-    assert issubclass(GuardedExecute, Execute)
+    assert Execute in defaults and Execute not in configured and GuardedExecute in configured
+    assert [p for p in configured if p is not GuardedExecute] == [p for p in defaults if p is not Execute]
+    assert configured.index(GuardedExecute) == defaults.index(Execute)
+    assert issubclass(GuardedExecute, Execute) and config.GuardedExecute.wall_time == 900

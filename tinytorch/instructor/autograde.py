@@ -254,7 +254,7 @@ def serve(assignment: str, nbgrader_args: Sequence[str], requests: TextIO, repli
         app = NbGraderApp.instance()
         code = 0
         try:
-            app.initialize(["autograde", assignment, "--student", student, "--force", *nbgrader_args])
+            app.initialize(["autograde", assignment, f"--student={student}", "--force", *nbgrader_args])
             app.init_logging(logging.StreamHandler, [log], color=False, subapps=True)
             app.start()
         except NoStart:  # how a subcommand that ran says it is done

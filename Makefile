@@ -39,13 +39,13 @@ student-edition:  ## the student edition to publish as its own repository (no so
 	python -m tools.edition --out "$(EDITION)" --repo "$(STUDENT_REPO)" --hub "$(HUB)"
 
 autograde:  ## grade every notebooks/submitted/<student>/capstone/ with JOBS sandboxed workers; rerun to resume
-	python -m tinytorch.instructor.autograde $(ASSIGNMENT) --course $(COURSE) --jobs $(JOBS) $(if $(FORCE),--force)
+	python -m tinytorch.instructor.grader.autograde $(ASSIGNMENT) --course $(COURSE) --jobs $(JOBS) $(if $(FORCE),--force)
 
 formgrader: ## JupyterLab with nbgrader's formgrader in notebooks/, to grade the written answers by hand
 	cd $(COURSE) && jupyter lab --ServerApp.root_dir=.
 
 grades:     ## notebooks/grades.csv (totals) and notebooks/cell_grades.csv (every graded cell)
-	cd $(COURSE) && nbgrader export && nbgrader export --exporter=tinytorch.instructor.grades.CellGradesExport --to=cell_grades.csv
+	cd $(COURSE) && nbgrader export && nbgrader export --exporter=tinytorch.instructor.grader.grades.CellGradesExport --to=cell_grades.csv
 
 feedback:   ## HTML feedback per student in notebooks/feedback/
 	cd $(COURSE) && nbgrader generate_feedback $(ASSIGNMENT) --force

@@ -5,7 +5,7 @@ alternatives, the release, partial and tampered notebooks, a cell that raises, a
 never ends, and the 26 classic mistakes. Two copies of the course are graded one after the
 other in this run, each with the course's own configuration (every kernel sandboxed):
 one by ``nbgrader autograde capstone --force``, one by ``python -m
-tinytorch.instructor.autograde capstone --jobs 2``. It prints both times, seconds per
+tinytorch.instructor.grader.autograde capstone --jobs 2``. It prints both times, seconds per
 submission and the speedup, and checks that the two gradebooks agree on every cell of
 every student. Run from the repository root: python -m benchmarks.autograde
 """
@@ -68,8 +68,8 @@ def main() -> None:
         seconds = {
             "nbgrader autograde (one process)": timed(["nbgrader", "autograde", "capstone", "--force", TIMEOUT],
                                                       sequential),
-            "parallel grader, 2 workers": timed([sys.executable, "-m", "tinytorch.instructor.autograde", "capstone",
-                                                 "--jobs", "2", "--no-progress", TIMEOUT], parallel),
+            "parallel grader, 2 workers": timed([sys.executable, "-m", "tinytorch.instructor.grader.autograde",
+                                                 "capstone", "--jobs", "2", "--no-progress", TIMEOUT], parallel),
         }
         same = grades(sequential) == grades(parallel)
         print(f"{SIZE} capstone submissions, {len(grades(parallel))} graded by each:")

@@ -28,14 +28,16 @@
 # | 5 | the complete workflow that writes `results.json` | 10 |
 # | Reflection | five written answers, graded by hand | 10 |
 #
-# Every graded function has a visible test right after it. Hidden tests run when your
-# notebook is graded: they use small purpose-built models (one that is slow on its first
-# calls, one whose calls take a known pattern of times, one whose cost depends on the batch
-# size, one stored in int8) to check that your numbers mean what their names say. Each hidden
-# check is one property with its own points, so a slip costs only what that property is worth;
-# your feedback lists each failed check with its points and what to fix. A visible test that
-# fails, though, stops its cell and costs all of that cell's points: run the visible tests as
-# you go. If they pass and you followed the instructions, you are in good shape.
+# Every graded function has a visible test right after it. Hidden checks run when your
+# notebook is graded, by a grader outside your notebook that calls your functions: they use
+# small purpose-built models (one that is slow on its first calls, one whose calls take a
+# pattern of times, one whose cost depends on the batch size, one stored in int8), whose
+# times are drawn afresh each time, to check that your numbers mean what their names say.
+# Each hidden check is one property with its own points, so a slip costs only what that
+# property is worth; your feedback lists each failed check with its points and what to fix.
+# The grader also runs each visible test on your functions: one that fails costs all of that
+# cell's points, so run the visible tests as you go. If they pass and you followed the
+# instructions, you are in good shape.
 #
 # **Three pillars of a benchmark you can trust**
 #
@@ -143,10 +145,6 @@ assert isinstance(_out, Tensor), f"forward must return a Tensor, got {type(_out)
 assert _out.shape == (3, 10), f"forward on a (3, 64) batch must give (3, 10) logits, got {_out.shape}"
 assert sum(p.size for p in _mlp.parameters()) == 64 * 32 + 32 + 32 * 10 + 10, (
     "parameters() must hold two weight matrices and two bias vectors: did you build both Linear layers?")
-### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import graded
-graded("test-part1-simplemlp", globals())
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part2-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part 2 · Measuring: `BenchmarkReport`
@@ -224,10 +222,6 @@ for _key in ("platform", "machine", "cpu_model", "cpu_count", "python_version", 
     assert _key in _info, f"get_system_info() is missing the key {_key!r}"
 assert _info["python_version"] == platform.python_version(), "python_version should be platform.python_version()"
 assert _info["numpy_version"] == np.__version__, "numpy_version should be np.__version__"
-### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import graded
-graded("test-part2-system-info", globals())
-### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "wilson", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["export"]
 def wilson_interval(correct: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -261,10 +255,6 @@ assert 0.95 < _lo < 351 / 359 < _hi < 0.995, f"wilson_interval(351, 359) should 
 _lo, _hi = wilson_interval(10, 10)
 assert abs(_hi - 1.0) < 1e-9 and 0.70 < _lo < 0.75, (
     f"at 10/10 the interval must still have width (low ≈ 0.722), got {(_lo, _hi)}: is this the Wilson formula?")
-### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import graded
-graded("test-part2-wilson", globals())
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "latency-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Now latency. Your function receives the test inputs `X` (many rows) and must time
@@ -314,10 +304,6 @@ assert len(_samples) == 30, f"measure_latency must return num_runs=30 samples, g
 assert all(s == (1, 64) for s in _probe.shapes[-30:]), (
     f"latency is per sample: every timed call needs a (1, 64) input, saw {sorted(set(_probe.shapes))}")
 assert len(_probe.shapes) >= 35, f"run warmup_runs=5 untimed calls before the 30 timed ones ({len(_probe.shapes)} calls seen)"
-### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import graded
-graded("test-part2-latency", globals())
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "throughput-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Throughput: run the model on batches of `batch_size` rows and count samples per second of
@@ -354,10 +340,6 @@ _t = measure_throughput(_probe, _X, batch_size=32, num_batches=5)
 assert _t["batch_size"] == 32 and _t["runs"] == 5, f"report the batch size and number of timed batches, got {_t}"
 assert any(s == (32, 64) for s in _probe.shapes), f"throughput must run batches of 32 rows, saw {set(_probe.shapes)}"
 assert _t["samples_per_sec"] > 0, "samples_per_sec must be positive"
-### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import graded
-graded("test-part2-throughput", globals())
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "report-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Now put it together. `benchmark_model` fills `self.metrics` with the chapter's six metrics,
@@ -473,10 +455,6 @@ for _key in ("parameter_count", "model_size_mb", "accuracy", "latency_ms_mean", 
 assert _m is _report.metrics, "benchmark_model must return the dict it stores in self.metrics"
 assert abs(_m["accuracy"] - 1.0) < 1e-12, f"a model predicting class 0 on all-zero labels is 100% accurate: 1.0, not {_m['accuracy']}"
 assert _report.benchmark_config.get("warmup_runs") == 2, "record warmup_runs in benchmark_config"
-### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import graded
-graded("test-part2-benchmark-model", globals())
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part3-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part 3 · The submission: `generate_submission`
@@ -555,10 +533,6 @@ assert abs(_sub["improvements"]["compression_ratio"] - 4.0) < 1e-9, "compression
 assert abs(_sub["improvements"]["accuracy_delta"] - (-0.01)) < 1e-9, "accuracy_delta = optimized - baseline"
 assert _sub["optimized"]["techniques_applied"] == ["quantization", "pruning"], (
     f"techniques_applied must be the list you were given, in order; got {_sub['optimized'].get('techniques_applied')}")
-### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import graded
-graded("test-part3-generate", globals())
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part4-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part 4 · Validation and saving
@@ -642,10 +616,6 @@ except ValueError as _err:
     assert "accuracy" in str(_err), f"the error must name the offending field; got: {_err}"
 else:
     raise AssertionError("accuracy 97 (a percentage) must be rejected: accuracy is a fraction in [0, 1]")
-### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import graded
-graded("test-part4-validate", globals())
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "save-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Saving must never lose data. Two rules:
@@ -708,10 +678,6 @@ except ValueError:
 else:
     raise AssertionError("an invalid submission must raise, not be saved")
 assert not os.path.exists(os.path.join(_dir, "bad.json")), "an invalid submission must never be written"
-### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import graded
-graded("test-part4-save", globals())
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part4b-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part 4b · Stacking the optimizations of Modules 14–18
@@ -805,21 +771,18 @@ if "improvements" in submission:
     print("improvements:", {k: round(v, 3) for k, v in submission["improvements"].items() if k != "median_speedup"})
 
 # %% nbgrader={"grade": true, "grade_id": "test-part5-results", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
-# Part 5 has no code of yours: it grades what your functions built together. If the workflow
-# could not write results.json, the message below says why; the checks then read the
-# `submission` it built, so a slip in an earlier part is not paid for twice in full.
+# Part 5 has no code of yours: it grades what your functions built together. When your
+# notebook is graded, the grader runs the workflow again with your functions, in a folder of
+# its own, and reads the results.json they write there (a file handed in beside the notebook
+# is not read). If the workflow could not write it, the message below says why; the checks
+# then read the `submission` it built, so a slip in an earlier part is not paid for twice in full.
+from tinytorch.olympics.files import load_and_check
+
 if not os.path.exists("results.json"):
     print("results.json was not written: read the error of the workflow cell above and fix the part it names")
 else:
-    with open("results.json") as _f:
-        _results = json.loads(_f.read(), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{c} in results.json")))
-    _errors = [f"{json_path(e.absolute_path)}: {e.message}"
-               for e in jsonschema.Draft202012Validator(load_schema()).iter_errors(_results)]
-    assert not _errors, f"results.json does not match the schema: {_errors[:5]}"
-### BEGIN HIDDEN TESTS
-from tinytorch.instructor.checks import graded
-graded("test-part5-results", globals())
-### END HIDDEN TESTS
+    _results, _problems = load_and_check("results.json")   # what `tinytorch-olympics validate` checks
+    assert not _problems, f"results.json does not pass the validator: {[str(p) for p in _problems[:5]]}"
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "olympics-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Optional: your place in the Olympics

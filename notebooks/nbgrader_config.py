@@ -35,7 +35,7 @@ c.Autograde.create_student = True
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from tinytorch.instructor.feedback import ScrubHiddenTests, remove_leaking_files  # noqa: E402
+from tinytorch.instructor.grader.feedback import ScrubHiddenTests, remove_leaking_files  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ScrubHiddenTests]
 c.GenerateFeedback.post_convert_hook = remove_leaking_files
@@ -45,7 +45,7 @@ c.GenerateFeedback.post_convert_hook = remove_leaking_files
 # memory, processes and file size), the notebook within a wall-time limit, and a kernel that
 # dies or will not stop costs the cells from there on instead of the whole grade
 # (tinytorch/instructor/execution.py).
-from tinytorch.instructor.execution import autograde_preprocessors  # noqa: E402
+from tinytorch.instructor.grader.execution import autograde_preprocessors  # noqa: E402
 
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
 c.GuardedExecute.wall_time = 900

@@ -16,7 +16,7 @@
 
 Before the folder replaces an earlier edition, every file in it is scanned for the
 lines of the notebook's solution and hidden-test regions, the hidden checks and the
-reference solution (:mod:`tinytorch.instructor.leaks`); a single one found stops the
+reference solution (:mod:`tinytorch.instructor.grader.leaks`); a single one found stops the
 build and leaves any earlier edition as it was. A ``.git`` folder in the target is kept,
 so the target can be a clone of the student repository.
 """
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 from urllib.parse import quote
 
-from tinytorch.instructor.leaks import default_secrets, scan_tree
+from tinytorch.instructor.grader.leaks import default_secrets, scan_tree
 
 if sys.version_info >= (3, 11):
     import tomllib

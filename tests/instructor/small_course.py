@@ -16,7 +16,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.api import Gradebook
 
 from tests.course import ROOT, run_tool
-from tinytorch.instructor.autograde import main
+from tinytorch.instructor.grader.autograde import main
 
 ASSIGNMENT = "small"
 POINTS = {"test-add": 5, "test-double": 5, "explain": 2}

@@ -19,7 +19,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from tests.course import run_tool, tool_env
-from tinytorch.instructor.autograde import Course, Summary, grade, main, pending
+from tinytorch.instructor.grader.autograde import Course, Summary, grade, main, pending
 
 from .small_course import (
     ASSIGNMENT,
@@ -77,7 +77,7 @@ def test_parallel_grading_equals_nbgraders_sequential_grading(small, by_nbgrader
 def test_a_run_killed_halfway_resumes_with_what_is_missing_and_counts_nothing_twice(small, by_nbgrader, tmp_path):
     submissions = varied_class()
     root = ungraded_copy(small, by_nbgrader, tmp_path / "killed")
-    run = subprocess.Popen([sys.executable, "-m", "tinytorch.instructor.autograde", ASSIGNMENT, "--jobs", "1",
+    run = subprocess.Popen([sys.executable, "-m", "tinytorch.instructor.grader.autograde", ASSIGNMENT, "--jobs", "1",
                             *FAST], cwd=root, env=tool_env(), start_new_session=True,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
@@ -105,7 +105,7 @@ def test_ctrl_c_stops_the_run_with_a_summary_and_a_rerun_grades_the_rest_with_pr
     submissions = {"ada": solved(), "bo": solved(), "cy": solved(), "di": solved()}
     root = copy_of(small, tmp_path, "course", submissions)
     (root / "submitted" / "cy" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text("{not a notebook")
-    run = subprocess.Popen([sys.executable, "-m", "tinytorch.instructor.autograde", ASSIGNMENT, "--jobs", "1",
+    run = subprocess.Popen([sys.executable, "-m", "tinytorch.instructor.grader.autograde", ASSIGNMENT, "--jobs", "1",
                             "--no-progress", *FAST], cwd=root, env=tool_env(), text=True,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
@@ -143,7 +143,7 @@ def test_a_killed_worker_costs_the_submission_it_graded_and_a_rerun_grades_just_
     def kill_a_worker(outcome) -> None:
         if killed:
             return
-        workers = subprocess.run(["pgrep", "-f", "tinytorch.instructor.autograde --serve"], capture_output=True,
+        workers = subprocess.run(["pgrep", "-f", "tinytorch.instructor.grader.autograde --serve"], capture_output=True,
                                  text=True).stdout.split()
         mine = [int(p) for p in workers if Path(f"/proc/{p}/cwd").resolve().name.startswith("worker-")]
         os.kill(mine[0], signal.SIGKILL)
@@ -194,7 +194,7 @@ def test_a_folder_that_is_no_course_is_named(tmp_path):
 
 
 def test_the_summary_says_what_was_graded_what_failed_and_how_to_go_on():
-    from tinytorch.instructor.autograde import Outcome
+    from tinytorch.instructor.grader.autograde import Outcome
 
     summary = Summary(2, [Outcome("a", True, 2.0), Outcome("b", True, 4.0), Outcome("c", False, 1.0, "why")],
                       skipped=1, seconds=3.0, interrupted=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tinytorch.instructor import checks, reference
-from tinytorch.instructor.checks import CHECKS, graded, score
+from tinytorch.instructor.judge.checks import CHECKS, graded, score
 from tinytorch.olympics.cli import main as olympics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,7 +72,7 @@ def test_every_graded_cell_calls_its_own_checks_and_every_check_belongs_to_a_cel
     assert set(cells) == set(CHECKS) and len(cells) == 10
     for grade_id, hidden in cells.items():
         lines = [ln for ln in hidden.splitlines() if ln.strip() and "###" not in ln]
-        assert lines == ["from tinytorch.instructor.checks import graded", f'graded("{grade_id}", globals())'], (
+        assert lines == ["from tinytorch.instructor.judge.checks import graded", f'graded("{grade_id}", globals())'], (
             f"{grade_id}: the hidden region is the import and the one call, last in the cell (its value is the "
             "partial credit); the checks live in checks.py")
 

@@ -11,7 +11,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from tests.course import ROOT, run_tool
-from tinytorch.instructor.execution import STOPPED, GuardedExecute
+from tinytorch.instructor.grader.execution import STOPPED, GuardedExecute
 
 from .small_course import ASSIGNMENT, copy_of, solved
 

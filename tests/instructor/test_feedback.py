@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 
 from tinytorch.instructor import checks
-from tinytorch.instructor.feedback import HIDDEN_PLACEHOLDER, WITHHELD, ScrubHiddenTests
+from tinytorch.instructor.grader.feedback import HIDDEN_PLACEHOLDER, WITHHELD, ScrubHiddenTests
 
 VERDICT = ("1 of 2 hidden checks failed (5 of 10 points):\n"
            "✗ warmup calls are not timed (-5 points): the 250 ms cold calls leaked")
@@ -20,7 +20,7 @@ def graded_cell(outcome: str = "passed") -> nbformat.NotebookNode:
     cell = nbformat.v4.new_code_cell(
         f"{VISIBLE}\n"
         "### BEGIN HIDDEN TESTS\n"
-        "from tinytorch.instructor.checks import graded\n"
+        "from tinytorch.instructor.judge.checks import graded\n"
         'graded("test-part2-latency", globals())\n'
         "### END HIDDEN TESTS")
     cell.metadata["nbgrader"] = {"grade": True, "grade_id": "test-part2-latency", "points": 10, "locked": True}
@@ -58,7 +58,7 @@ def test_a_failed_visible_test_keeps_its_message_and_loses_the_traceback():
 
 
 def test_an_output_that_quotes_the_checks_is_withheld_whole():
-    student = nbformat.v4.new_code_cell("import inspect, tinytorch.instructor.checks as c; print(inspect.getsource(c))")
+    student = nbformat.v4.new_code_cell("import inspect, tinytorch.instructor.judge.checks as c; print(inspect.getsource(c))")
     student.outputs = [nbformat.v4.new_output("stream", text=f"my own output\n    {CHECK_LINE.strip()}\nmore\n"),
                        nbformat.v4.new_output("stream", text="an innocent line\n")]
     shown = nbformat.v4.new_code_cell("x")
@@ -86,7 +86,7 @@ def test_cells_without_hidden_tests_are_left_as_they_were():
 
 
 def test_leaking_files_are_removed_even_when_the_notebook_cannot_be_read(tmp_path):
-    from tinytorch.instructor.feedback import remove_leaking_files
+    from tinytorch.instructor.grader.feedback import remove_leaking_files
 
     notebook = tmp_path / "autograded" / "alice" / "capstone" / "capstone.ipynb"
     notebook.parent.mkdir(parents=True)

@@ -22,7 +22,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from tests.course import run_tool
-from tinytorch.instructor.execution import STOPPED
+from tinytorch.instructor.grader.execution import STOPPED
 
 from .small_course import ASSIGNMENT, FAST, copy_of, grade_in_process, gradebook_state, solved, submit
 

@@ -11,7 +11,7 @@ import nbformat
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinytorch.instructor.leaks import (
+from tinytorch.instructor.grader.leaks import (
     default_secrets,
     region_lines,
     scan_file,
@@ -63,7 +63,7 @@ def test_a_line_the_student_is_shown_anyway_is_no_secret():
 
 def test_short_lines_imports_and_comments_are_not_substantive():
     assert not substantive("    return x")
-    assert not substantive("from tinytorch.instructor.checks import graded")
+    assert not substantive("from tinytorch.instructor.judge.checks import graded")
     assert not substantive("# a comment that is long enough to count")
     assert substantive("    products = [s * w for s, w in zip(scores, weights)]")
 

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinytorch.instructor import sandbox
-from tinytorch.instructor.sandbox import (
+from tinytorch.instructor.grader import sandbox
+from tinytorch.instructor.grader.sandbox import (
     NO_SANDBOX_WARNING,
     SandboxedKernelManager,
     disarm,
@@ -102,7 +102,7 @@ def test_the_solutions_are_masked_and_the_hidden_checks_import(folders):
     reference = Path(sandbox._package_folders()[0]) / "instructor" / "reference.py"
     assert "def " in reference.read_text()  # the control: the solutions are there outside
     inside = run_inside(f"print(repr(open({str(reference)!r}).read()))\n"
-                        "import tinytorch.instructor.checks\nprint('checks')", *folders)
+                        "import tinytorch.instructor.judge.checks\nprint('checks')", *folders)
     assert inside.returncode == 0, inside.stderr
     assert "def " not in inside.stdout and inside.stdout.strip().endswith("checks")
 

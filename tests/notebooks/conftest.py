@@ -3,7 +3,7 @@
 Autograding costs about ten seconds a notebook, most of it the notebook's own work, so every
 graded variant (the contract's special cases, the correct alternatives and the catalogue of
 classic mistakes) is graded in one go, by the parallel grader an instructor runs
-(``python -m tinytorch.instructor.autograde``): two workers, each submission in the sandbox.
+(``python -m tinytorch.instructor.grader.autograde``): two workers, each submission in the sandbox.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def graded(course: Path):
         nbformat.write(nb, target / "capstone.ipynb")
     start = time.perf_counter()
     # A short per-cell timeout so the endless cell costs seconds, not the default minute.
-    run_tool("python", "-m", "tinytorch.instructor.autograde", "capstone", "--jobs", "2", "--no-progress",
+    run_tool("python", "-m", "tinytorch.instructor.grader.autograde", "capstone", "--jobs", "2", "--no-progress",
              "--Execute.timeout=20", cwd=course)
     elapsed = time.perf_counter() - start
     print(f"\nautograde: {len(submissions)} submissions with two workers in {elapsed:.1f} s "

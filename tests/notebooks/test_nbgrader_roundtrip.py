@@ -18,7 +18,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from tests.course import grade_ids, run_tool
-from tinytorch.instructor.checks import CHECKS
+from tinytorch.instructor.judge.checks import CHECKS
 
 pytestmark = pytest.mark.nbgrader
 
@@ -78,7 +78,7 @@ def test_written_answers_reach_the_gradebook_as_needing_a_grader(graded):
 
 def test_export_lists_every_cell_and_a_hand_grade_counts(graded):
     _, course, _ = graded
-    run_tool("nbgrader", "export", "--exporter=tinytorch.instructor.grades.CellGradesExport",
+    run_tool("nbgrader", "export", "--exporter=tinytorch.instructor.grader.grades.CellGradesExport",
              "--to=cell_grades.csv", cwd=course)
     with open(course / "cell_grades.csv", newline="", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r["student_id"] == "solution"]

@@ -30,8 +30,8 @@ from nbgrader.api import Gradebook
 
 from tests.course import ROOT, build_course, run_tool, with_cells
 from tests.notebooks.variants import ALTERNATIVE
-from tinytorch.instructor.feedback import HIDDEN_PLACEHOLDER, WITHHELD
-from tinytorch.instructor.leaks import default_secrets, scan_file, scan_tree
+from tinytorch.instructor.grader.feedback import HIDDEN_PLACEHOLDER, WITHHELD
+from tinytorch.instructor.grader.leaks import default_secrets, scan_file, scan_tree
 
 pytestmark = [pytest.mark.slow, pytest.mark.nbgrader]
 
@@ -56,7 +56,7 @@ nbformat.write(nb, sys.argv[1])
 STEAL = """
 import importlib, inspect, pathlib
 try:
-    _stolen = inspect.getsource(importlib.import_module("tinytorch.instructor.checks"))
+    _stolen = inspect.getsource(importlib.import_module("tinytorch.instructor.judge.checks"))
 except ImportError:
     _stolen = "nothing to take"
 pathlib.Path("stolen.html").write_text("<pre>" + _stolen + "</pre>")

@@ -8,6 +8,7 @@ file its verdict.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -64,14 +65,21 @@ class _Refused(Exception):
         self.problem = Problem("$", rule, message)
 
 
-def _read_regular_file(path: str) -> bytes:
+def _read_regular_file(path: str, dir_fd: Optional[int] = None) -> bytes:
     """The bytes of ``path`` if it is a regular file of at most MAX_FILE_BYTES; _Refused says why not.
 
     Opened without blocking and checked with fstat before reading, so a FIFO cannot hang the
     reader and a device such as /dev/zero (size 0 to stat) cannot fill memory; the limit is
-    also enforced while reading, for a file that grows.
+    also enforced while reading, for a file that grows. With ``dir_fd``, ``path`` is a name in
+    that folder and a link there is refused, not followed.
     """
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (getattr(os, "O_NOFOLLOW", 0) if dir_fd is not None else 0)
+    try:
+        descriptor = os.open(path, flags, dir_fd=dir_fd)
+    except OSError as exc:
+        if dir_fd is not None and exc.errno == errno.ELOOP:
+            raise _Refused("readable", "the file is a link, which is not followed") from None
+        raise
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
@@ -90,10 +98,11 @@ def _read_regular_file(path: str) -> bytes:
         os.close(descriptor)
 
 
-def load_submission_file(path: str) -> tuple[Optional[Any], list[Problem]]:
-    """Read and parse ``path``; returns (document or None, problems found while reading)."""
+def load_submission_file(path: str, dir_fd: Optional[int] = None) -> tuple[Optional[Any], list[Problem]]:
+    """Read and parse ``path`` (a name in the folder ``dir_fd``, links refused, if given); returns
+    (document or None, problems found while reading)."""
     try:
-        data = _read_regular_file(path)
+        data = _read_regular_file(path, dir_fd)
     except _Refused as refused:
         return None, [refused.problem]
     except (OSError, ValueError) as exc:  # ValueError: a name no file can have (an embedded NUL)
@@ -111,7 +120,7 @@ def load_submission_file(path: str) -> tuple[Optional[Any], list[Problem]]:
     return document, _duplicate_keys(document)
 
 
-def load_and_check(path: str) -> tuple[Optional[Any], list[Problem]]:
+def load_and_check(path: str, dir_fd: Optional[int] = None) -> tuple[Optional[Any], list[Problem]]:
     """Read ``path`` and check it as a submission; returns (document or None, every problem found).
 
     The one way every command (``validate``, ``plot``, and any that compares or ranks
@@ -121,7 +130,7 @@ def load_and_check(path: str) -> tuple[Optional[Any], list[Problem]]:
     that is reported as a problem of this file, and the next file is still checked.
     """
     try:
-        document, problems = load_submission_file(path)
+        document, problems = load_submission_file(path, dir_fd)
         if document is None:
             return None, problems
         return document, problems + submission_problems(document)

@@ -4,9 +4,9 @@ A benchmark harness is hard to test on a real model, whose timing nobody knows i
 advance. These stand-ins make the right answer known: ``SleepyModel`` takes exactly as
 long as it is told to (and remembers the shapes it was called with), and
 ``make_fake_report`` builds a report whose metrics are internally consistent, so a test
-can check a submission built from it field by field. The notebook's visible tests and
-the grader use the same ones, imported from here, so neither can be redefined in the
-notebook to change what a test means.
+can check a submission built from it field by field. The notebook's visible tests use
+them; the hidden checks use their own models, played from the judge's side
+(:mod:`tinytorch.instructor.judge.probes`, instructor edition only).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tinytorch.core.layers import Module
 from tinytorch.core.tensor import Tensor
 from tinytorch.olympics.schema import SCHEMA_VERSION
 
-__all__ = ["SleepyModel", "PatternModel", "FakeReport", "make_fake_report", "make_fake_submission", "example_class"]
+__all__ = ["SleepyModel", "FakeReport", "make_fake_report", "make_fake_submission", "example_class"]
 
 
 class SleepyModel(Module):
@@ -38,34 +38,6 @@ class SleepyModel(Module):
         pause = self.cold_seconds if len(self.shapes) <= self.cold_calls else self.seconds_per_call
         if pause:
             time.sleep(pause)
-        return Tensor(np.zeros((x.shape[0], 10), dtype=np.float32))
-
-
-class PatternModel(Module):
-    """Single-sample calls take the times of ``pattern_ms`` in turn, after ``cold_calls`` slow ones of
-    ``cold_ms``; a batch takes ``batch_ms``. Logits are all zero (every prediction is class 0).
-
-    Whatever the number of warmup or other single-sample calls before them, any run of
-    ``k · len(pattern_ms)`` consecutive timed calls holds the pattern exactly k times, so the
-    statistics of a correct measurement are known in advance: for the default pattern and
-    20 timed calls, mean 4 ms, sample std 4.1 ms, median 2 ms, p90 and p99 12 ms.
-    """
-
-    def __init__(self, pattern_ms: tuple[float, ...] = (2.0, 2.0, 2.0, 2.0, 12.0), cold_calls: int = 0,
-                 cold_ms: float = 0.0, batch_ms: float = 1.0) -> None:
-        super().__init__()
-        self.pattern_ms, self.cold_calls, self.cold_ms, self.batch_ms = pattern_ms, cold_calls, cold_ms, batch_ms
-        self.single_calls = 0
-
-    def forward(self, x: Tensor) -> Tensor:
-        if x.shape[0] == 1:
-            k = self.single_calls
-            self.single_calls += 1
-            warm = k - self.cold_calls
-            pause = self.cold_ms if warm < 0 else self.pattern_ms[warm % len(self.pattern_ms)]
-        else:
-            pause = self.batch_ms
-        time.sleep(pause / 1e3)
         return Tensor(np.zeros((x.shape[0], 10), dtype=np.float32))
 
 

@@ -4,7 +4,7 @@ nbgrader's own exporter writes one total per student and assignment. A course wi
 credit and hand-graded answers needs the cell: which property cost a student points, and
 which written answers still wait for a grader. Use it as an export plugin::
 
-    nbgrader export --exporter=tinytorch.instructor.grades.CellGradesExport --to cell_grades.csv
+    nbgrader export --exporter=tinytorch.instructor.grader.grades.CellGradesExport --to cell_grades.csv
 
 The file is written to a temporary name and renamed, so an export that fails leaves any
 earlier file as it was.

@@ -2,7 +2,7 @@
 
 The secrets are lines: every substantive line inside a ``### BEGIN SOLUTION`` or
 ``### BEGIN HIDDEN TESTS`` region of the notebook's source, every substantive line of
-the hidden checks (:mod:`tinytorch.instructor.checks`) and of the reference solution,
+the hidden checks (:mod:`tinytorch.instructor.judge.checks`) and of the reference solution,
 less the lines a student is shown anyway (those outside the regions of the notebook).
 A line is found when it stands, whitespace aside and not as part of a longer name,
 inside any line of any text a student could receive: a source file, a notebook's cells and outputs, a feedback

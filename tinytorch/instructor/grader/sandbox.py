@@ -10,11 +10,11 @@ stays outside and talks to the kernel over Unix sockets in a private folder.
 Inside, the kernel
 
 * has no network (a network namespace of its own with only a loopback device);
-* sees the Python installation, the ``tinytorch`` package with its solution module
-  masked (hidden tests import ``tinytorch.instructor.checks``, so that stays), its own
-  notebook's folder (read-write: the student's code may write files next to its
-  notebook) and a small private ``/tmp``, and nothing else of the machine's files:
-  not the course, not the other submissions, not the gradebook;
+* sees, by allowlist, the Python installation and the ``tinytorch`` package as the student
+  edition has it: no ``tinytorch/instructor`` and no compiled file of it (the judge's subject
+  also sees the few modules that run it, :data:`SUBJECT_VIEW`); its own notebook's folder
+  (read-write: the student's code may write files next to its notebook) and a small private
+  ``/tmp``, and nothing else of the machine's files: not the course, not the other submissions, not the gradebook;
 * runs in process, IPC and UTS namespaces of its own, in a session of its own, and dies
   with the grader;
 * is limited by ``prlimit`` in address space (so a memory bomb gets a ``MemoryError``),
@@ -22,7 +22,7 @@ Inside, the kernel
   with no core dumps. As root the kernel also runs under a user id of its own, since the
   process limit binds no root process.
 
-Wall time is limited where the notebook is executed (:mod:`tinytorch.instructor.execution`).
+Wall time is limited where the notebook is executed (:mod:`tinytorch.instructor.grader.execution`).
 When the kernel has stopped, its folder is disarmed before nbgrader writes to it: a
 symbolic link, FIFO or device left there by the student's code is removed, since nbgrader,
 writing as the instructor, would follow it out of the sandbox.
@@ -53,8 +53,10 @@ __all__ = ["SandboxedKernelManager", "sandbox_command", "missing_protection", "d
 
 GIB = 1024 ** 3
 MIB = 1024 ** 2
-#: Where hidden tests and helpers come from; the solutions beside them are masked.
-MASKED = ("instructor/reference.py",)
+#: The parts of the instructor package a sandboxed process may see, when it may see any: the subject
+#: (:mod:`tinytorch.instructor.sandboxed`) and the package's docstring. Never the judge, the grader or
+#: the solutions, nor any compiled copy of them.
+SUBJECT_VIEW = ("instructor/__init__.py", "instructor/sandboxed")
 #: Environment variables a kernel keeps; the rest (tokens, credentials, PYTHONPATH) stay outside.
 KEPT_ENV = ("PATH", "LANG", "TZ", "NBGRADER_EXECUTION", "JPY_SESSION_NAME")
 KEPT_ENV_PREFIXES = ("LC_", "OPENBLAS_", "OMP_", "MKL_")
@@ -103,7 +105,8 @@ def _outermost(paths: Iterable[Path]) -> list[Path]:
 
 
 def _binds(mounts: Iterable[tuple[str, Path]]) -> list[str]:
-    """bubblewrap arguments for ("--ro-bind" or "--bind", path) mounts at the same path inside.
+    """bubblewrap arguments for ("--ro-bind" or "--bind", path) mounts at the same path inside, and for
+    ("--dir", path): an empty folder there.
 
     Each folder on the way is made first, readable by all: bubblewrap would make it
     readable by its owner alone, and the kernel's own user id could not get past it.
@@ -115,7 +118,7 @@ def _binds(mounts: Iterable[tuple[str, Path]]) -> list[str]:
             if parent not in made:
                 args += ["--perms", "0755", "--dir", str(parent)]
                 made.add(parent)
-        args += [flag, str(path), str(path)]
+        args += ["--perms", "0755", "--dir", str(path)] if flag == "--dir" else [flag, str(path), str(path)]
         made.add(path)
     return args
 
@@ -134,7 +137,7 @@ def _system_binds() -> list[str]:
 def _package_folders() -> list[Path]:
     """The folders the tinytorch package is imported from: in the installation, or an editable install's source."""
     packages = [importlib.import_module(name) for name in ("tinytorch", "tinytorch.schemas")]
-    return [Path(p) for module in packages for p in module.__path__]
+    return [Path(p).resolve() for module in packages for p in module.__path__]
 
 
 def kernel_env(environ: dict[str, str]) -> dict[str, str]:
@@ -144,30 +147,52 @@ def kernel_env(environ: dict[str, str]) -> dict[str, str]:
             "MPLCONFIGDIR": "/tmp/.matplotlib", "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter", "PYTHONNOUSERSITE": "1"}
 
 
-def sandbox_command(command: list[str], *, workdir: Path, private: Path, env: dict[str, str],
-                    memory: int, processes: int, file_size: int, tmp_size: int, uid: int | None = None) -> list[str]:
-    """``command`` wrapped in prlimit and bubblewrap: the system, Python and tinytorch read-only (its solutions
-    masked by an empty file), ``workdir`` and ``private`` writable, and nothing else.
+def _package_view(packages: list[Path], extra: Iterable[str]) -> list[str]:
+    """bubblewrap arguments that show each package folder by allowlist: an empty read-only folder with the
+    package's own entries bound in, ``instructor`` left out, and the ``extra`` entries (relative paths)."""
+    args: list[str] = []
+    for package in packages:
+        args += ["--perms", "0755", "--tmpfs", str(package)]
+        for entry in sorted(package.iterdir()):
+            if entry.name != "instructor":
+                args += ["--ro-bind", str(entry), str(entry)]
+        for relative in extra:
+            inside = package / relative
+            if inside.exists():
+                args += [arg for parent in reversed(inside.relative_to(package).parents) if parent != Path(".")
+                         for arg in ("--perms", "0755", "--dir", str(package / parent))]
+                args += ["--ro-bind", str(inside), str(inside)]
+        args += ["--remount-ro", str(package)]
+    return args
 
-    ``uid`` (as root): the kernel runs under that user id, which no other process uses,
+
+def sandbox_command(command: list[str], *, workdir: Path, private: Path, env: dict[str, str],
+                    memory: int, processes: int, file_size: int, tmp_size: int, uid: int | None = None,
+                    subject: bool = False) -> list[str]:
+    """``command`` wrapped in prlimit and bubblewrap: the system and Python read-only, the tinytorch package as
+    the student edition has it (no ``tinytorch/instructor``, no compiled file of it), ``workdir`` and ``private``
+    writable, and nothing else.
+
+    ``subject``: the judge's subject also sees :data:`SUBJECT_VIEW`, the code that runs it.
+    ``uid`` (as root): the process runs under that user id, which no other process uses,
     so the process limit counts the sandbox's processes alone.
     """
     prlimit, bwrap, setpriv = (shutil.which(tool) or tool for tool in ("prlimit", "bwrap", "setpriv"))
     limits = [prlimit, f"--as={memory}", f"--nproc={processes}", f"--fsize={file_size}", "--core=0", "--"]
     packages = _package_folders()
-    readable = _outermost([Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), *packages])
-    empty = private / "masked.py"
-    empty.write_text("# Not available while a submission is graded.\n")
-    masked = [arg for package in packages for relative in MASKED if (package / relative).exists()
-              for arg in ("--ro-bind", str(empty), str(package / relative))]
+    readable = _outermost([Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)])
     environment = ["--clearenv", *(arg for k, v in sorted(env.items()) for arg in ("--setenv", k, v))]
     user = []
     if uid is not None:
         user = [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
                 "--bounding-set=-all", "--no-new-privs", "--"]
+    # A package folder outside the installation (an editable install) needs a place to be shown at.
+    outside = [p for p in packages if not any(p.is_relative_to(r) for r in readable)]
     return [*limits, bwrap, *_namespace_flags(), *_system_binds(),
             "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(tmp_size), "--tmpfs", "/tmp",
-            *_binds([*(("--ro-bind", p) for p in readable), ("--bind", private), ("--bind", workdir)]), *masked,
+            *_binds([*(("--ro-bind", p) for p in readable), *(("--dir", p) for p in outside),
+                     ("--bind", private), ("--bind", workdir)]),
+            *_package_view(packages, SUBJECT_VIEW if subject else ()),
             "--chdir", str(workdir), *environment, *user, *command]
 
 
@@ -211,7 +236,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs in :func:`sandbox_command`, reached over Unix sockets.
 
     Configure it from nbgrader_config.py (``c.SandboxedKernelManager.memory_limit = ...``)
-    or on the command line; :class:`tinytorch.instructor.execution.GuardedExecute` uses it.
+    or on the command line; :class:`tinytorch.instructor.grader.execution.GuardedExecute` uses it.
     """
 
     memory_limit = Integer(4 * GIB, help="Address space of each process of the kernel, in bytes").tag(config=True)

@@ -6,7 +6,7 @@ never answers: the student gets no grade at all and the instructor an error. Eac
 already has a timeout, but nothing bounds the notebook: forty cells that each wait out
 their timeout take forty times as long.
 
-:class:`GuardedExecute` runs the kernel in the sandbox (:mod:`tinytorch.instructor.sandbox`),
+:class:`GuardedExecute` runs the kernel in the sandbox (:mod:`tinytorch.instructor.grader.sandbox`),
 caps every cell's timeout by what is left of ``wall_time``, and when the kernel dies, stops
 answering, or the time is up, it stops there: the cell that was running and every code
 cell after it get an error output that says why, so their tests score zero and the cells
@@ -23,10 +23,11 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors import Execute, SaveAutoGrades
 from traitlets import Integer
 
-from tinytorch.instructor.sandbox import SandboxedKernelManager
+from tinytorch.instructor.grader.judged import Judge, SaveJudgedGrades
+from tinytorch.instructor.grader.sandbox import SandboxedKernelManager
 
 __all__ = ["GuardedExecute", "SubmissionStopped", "autograde_preprocessors", "STOPPED"]
 
@@ -96,6 +97,13 @@ class GuardedExecute(Execute):
 
 
 def autograde_preprocessors() -> list[type]:
-    """nbgrader's own autograde preprocessors, in its order, with :class:`GuardedExecute` for ``Execute``."""
+    """nbgrader's own autograde preprocessors, in its order, with :class:`GuardedExecute` for ``Execute``, the
+    judge right after it, and :class:`~tinytorch.instructor.grader.judged.SaveJudgedGrades` for ``SaveAutoGrades``."""
     defaults = Autograde.class_traits()["autograde_preprocessors"].default()
-    return [GuardedExecute if p is Execute else p for p in defaults]
+    order: list[type] = []
+    for step in defaults:
+        if step is Execute:
+            order += [GuardedExecute, Judge]
+        else:
+            order.append(SaveJudgedGrades if step is SaveAutoGrades else step)
+    return order

@@ -1,6 +1,6 @@
 """Grade every collected submission with N workers: the same grades as ``nbgrader autograde``, sooner, resumably.
 
-``python -m tinytorch.instructor.autograde capstone --jobs 4`` (``make autograde JOBS=4``)
+``python -m tinytorch.instructor.grader.autograde capstone --jobs 4`` (``make autograde JOBS=4``)
 
 nbgrader grades one submission after another, and its SQLite gradebook takes one writer
 at a time. Here each worker is a long-lived process with a scratch course of its own: a
@@ -8,7 +8,7 @@ copy of the course's configuration and non-notebook source files, and a gradeboo
 holds the assignment and no student. A worker grades one submission at a time in its
 scratch course, with nbgrader itself (in-process, as nbgrader's own tests run it); the
 coordinator, alone, then writes that submission into the course gradebook
-(:mod:`tinytorch.instructor.merge`) and moves its autograded folder into the course.
+(:mod:`tinytorch.instructor.grader.merge`) and moves its autograded folder into the course.
 
 * **The same result.** Each submission is graded by ``nbgrader autograde`` with the
   course's own configuration, and what it writes is carried over field by field.
@@ -17,7 +17,7 @@ coordinator, alone, then writes that submission into the course gradebook
   Ctrl-C, running the command again grades only the submissions without one, and writing
   a submission again replaces it: nothing is counted twice. ``--force`` regrades all.
 * **Safe.** Every submission's code runs in the sandbox of
-  :mod:`tinytorch.instructor.sandbox`, set up by the course's configuration; a worker
+  :mod:`tinytorch.instructor.grader.sandbox`, set up by the course's configuration; a worker
   that dies or hangs costs the one submission it was grading, and is replaced.
 * **Spread over machines.** ``--shard K/N`` grades every N-th submission into a copy of
   the course (a job array's task on a shared filesystem); ``--merge-from`` then brings
@@ -52,8 +52,8 @@ from pathlib import Path
 from typing import TextIO
 
 from tinytorch.argtypes import int_at_least
-from tinytorch.instructor.merge import read_submission, write_submission
-from tinytorch.instructor.sandbox import NO_SANDBOX_WARNING, disarm, missing_protection
+from tinytorch.instructor.grader.merge import read_submission, write_submission
+from tinytorch.instructor.grader.sandbox import NO_SANDBOX_WARNING, disarm, missing_protection
 
 __all__ = ["Course", "Outcome", "Summary", "grade", "merge_from", "pending", "main"]
 
@@ -286,7 +286,7 @@ class Worker:
     def _start(self) -> subprocess.Popen[str]:
         if self.process is None or self.process.poll() is not None:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "tinytorch.instructor.autograde", "--serve", self.course.assignment,
+                [sys.executable, "-m", "tinytorch.instructor.grader.autograde", "--serve", self.course.assignment,
                  *self.nbgrader_args], cwd=self.scratch.root, env=self.env, text=True, start_new_session=True,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=(self.scratch.root / "worker.log").open("a"))
         return self.process
@@ -425,7 +425,7 @@ def _shard(text: str) -> tuple[int, int]:
 
 def create_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tinytorch.instructor.autograde",
+        prog="python -m tinytorch.instructor.grader.autograde",
         description="Grade every collected submission with N sandboxed workers; rerun to resume.",
         epilog="Other options (--Execute.timeout=20, ...) are passed to nbgrader autograde.")
     parser.add_argument("assignment", help="the assignment, e.g. capstone")

@@ -10,7 +10,7 @@ preprocessor (``notebooks/nbgrader_config.py``) and, before the page is written:
 * reduces the error output of such a cell to its last line, ``AssertionError: 2 of 4
   hidden checks failed: ✗ name: message ...``, which is what the student needs;
 * withholds every output, of any cell, that quotes a hidden-test line of the notebook or
-  of :mod:`tinytorch.instructor.checks` (one line is enough), so that code written to
+  of :mod:`tinytorch.instructor.judge.checks` (one line is enough), so that code written to
   print them does not get them out in plain text.
 
 :func:`remove_leaking_files` does the same for the other files of a feedback folder.
@@ -25,7 +25,7 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
-from tinytorch.instructor.leaks import REGIONS, public_sources, scan_file, scan_text, secret_lines
+from tinytorch.instructor.grader.leaks import REGIONS, public_sources, scan_file, scan_text, secret_lines
 
 __all__ = ["ScrubHiddenTests", "remove_leaking_files", "HIDDEN_PLACEHOLDER", "WITHHELD"]
 

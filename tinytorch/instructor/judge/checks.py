@@ -1,0 +1,818 @@
+"""The capstone's hidden checks, run by the judge: each graded cell's properties, each worth its own points.
+
+Every check drives the student's functions in the subject (:class:`~tinytorch.instructor.judge.trial.Trial`)
+with inputs the judge builds, and judges what comes back against what the judge knows: the
+probe models' calls, which the judge played and timed itself
+(:mod:`tinytorch.instructor.judge.probes`); values drawn afresh for each run; expected
+numbers the judge computes (the reference Wilson interval, the probes' own sizes); and one
+validator, :func:`tinytorch.olympics.schema.submission_problems`, for every document.
+
+Each graded cell starts with a gate, "visible tests pass": the notebook's visible tests of
+that cell, asked again here, since what the student's kernel printed proves nothing. A
+visible test that fails costs the cell's points, as the notebook tells students.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import numbers
+import os
+import platform
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+
+from tinytorch.datasets import load_digits
+from tinytorch.datasets.digits import digits_sha256
+from tinytorch.instructor.judge.channel import Handle, StandIn, StudentRaised, TensorArg
+from tinytorch.instructor.judge.probes import Oracle, Pattern, Sleepy
+from tinytorch.instructor.judge.trial import Registry, Trial
+from tinytorch.instructor.reference import wilson_interval
+from tinytorch.instructor.sandboxed.wire import Foreign, ForeignFloat, ForeignInt
+from tinytorch.olympics.files import load_submission_file
+from tinytorch.olympics.schema import SCHEMA_VERSION, json_path, load_schema, submission_problems
+from tinytorch.olympics.testing import make_fake_report, make_fake_submission
+
+__all__ = ["CHECKS", "REGISTRY", "WORKFLOW", "SKIPPED", "DEFINED_IN"]
+
+REGISTRY = Registry()
+CHECKS = REGISTRY.checks
+#: The notebook's workflow cells: run by Part 5's checks, after the others, in the subject's folder.
+WORKFLOW = ("part1-train", "part4b-stack", "part5-run")
+#: Cells that are for the student alone (they skip themselves while a notebook is graded).
+SKIPPED = ("olympics", "explore")
+#: Where each graded name is written, so that a name that is missing can be traced to its cell's error.
+DEFINED_IN = {"SimpleMLP": "simple-mlp", "get_system_info": "system-info", "wilson_interval": "wilson",
+              "measure_latency": "latency", "measure_throughput": "throughput",
+              "BenchmarkReport": "benchmark-report", "generate_submission": "generate-submission",
+              "validate_submission_schema": "validate", "save_submission": "save"}
+
+check = REGISTRY.check
+
+
+def _plain_json(value: Any, what: str, path: tuple = ()) -> None:
+    """``value`` must be writable as strict JSON: no NaN, no infinity, no numpy or other objects."""
+    if isinstance(value, (Foreign, ForeignFloat, ForeignInt, np.ndarray, Handle)):
+        kind = getattr(value, "type_name", type(value).__name__)
+        raise AssertionError(f"{what} must hold plain JSON values (no NaN or infinity, no numpy types): "
+                             f"{json_path(list(path))} is a {kind}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise AssertionError(f"{what} must hold plain JSON values (no NaN or infinity, no numpy types): "
+                             f"{json_path(list(path))} is {value}")
+    members = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, member in members:
+        if not isinstance(key, (str, int)):
+            raise AssertionError(f"{what} must hold plain JSON values: a key at {json_path(list(path))} is "
+                                 f"{getattr(key, 'type_name', type(key).__name__)}")
+        _plain_json(member, what, (*path, key))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _numbers(values: Any, what: str) -> list[float]:
+    assert isinstance(values, list) and all(_number(v) and math.isfinite(v) for v in values), (
+        f"{what} must be a list of numbers (ms); got {str(values)[:120]}")
+    return [float(v) for v in values]
+
+
+def _schema_errors(document: Any, schema: Any = None) -> list[str]:
+    return [f"{json_path(e.absolute_path)}: {e.message}"
+            for e in jsonschema.Draft202012Validator(schema or load_schema()).iter_errors(document)]
+
+
+def _problems(document: Any) -> list[str]:
+    return [str(p) for p in submission_problems(document)]
+
+
+def _forward(t: Trial, model: Handle, x: np.ndarray) -> np.ndarray:
+    """The student's model on ``x``: it must return a Tensor, whose data the judge reads."""
+    out = t.subject.call(model, TensorArg(x), keep=True)
+    assert out.type == "Tensor", f"forward must return a Tensor, got {out.type}"
+    data = t.subject.get(out, "data")
+    assert isinstance(data, np.ndarray), "forward must return a Tensor holding a numpy array"
+    return data
+
+
+def _fake(name: str, latency_ms: float, size_mb: float, acc: float) -> StandIn:
+    return StandIn(**vars(make_fake_report(name, latency_ms, size_mb, acc)))
+
+
+def _metrics(document: dict, which: str = "baseline") -> dict:
+    return document[which]["metrics"]
+
+
+X50 = np.random.default_rng(0).random((50, 64), dtype=np.float32)
+
+
+# Part 1 · SimpleMLP -------------------------------------------------------------------------
+
+@check("test-part1-simplemlp", "visible tests pass", gate=True)
+def _mlp_visible(t: Trial) -> None:
+    mlp = t.call("SimpleMLP", 64, 32, 10, seed=1, keep=True)
+    out = _forward(t, mlp, np.zeros((3, 64), dtype=np.float32))
+    assert out.shape == (3, 10), f"forward on a (3, 64) batch must give (3, 10) logits, got {out.shape}"
+    profiler = t.subject.call(("tinytorch.perf.profiling", "Profiler"), keep=True)
+    count = t.subject.call(profiler, mlp, method="count_parameters")
+    assert count == 64 * 32 + 32 + 32 * 10 + 10, (
+        "parameters() must hold two weight matrices and two bias vectors: did you build both Linear layers?")
+
+
+@check("test-part1-simplemlp", "written in the notebook", gate=True)
+def _mlp_is_own(t: Trial) -> None:
+    t.own("SimpleMLP")
+
+
+@check("test-part1-simplemlp", "ReLU between the layers", points=6)
+def _mlp_is_nonlinear(t: Trial) -> None:
+    mlp = t.call("SimpleMLP", 64, 32, 10, seed=t.rng.randint(1, 1000), keep=True)
+    x = np.random.default_rng(t.rng.randint(0, 2**31)).normal(size=(5, 64)).astype(np.float32)
+    f0, f1, f2 = (_forward(t, mlp, x * s) for s in (0.0, 1.0, 2.0))
+    assert not np.allclose(f2 - f0, 2 * (f1 - f0), atol=1e-4), (
+        "the model is linear: the ReLU between the two Linear layers is missing")
+
+
+@check("test-part1-simplemlp", "learns the digits", points=4)
+def _mlp_trains(t: Trial) -> None:
+    digits = load_digits()
+    seed = t.rng.randint(0, 1000)
+    trained = t.call("SimpleMLP", 64, 64, 10, seed=seed, keep=True)
+    t.subject.call(("tinytorch.core.training", "fit"), trained, digits.X_train, digits.y_train, epochs=20, seed=seed,
+                   progress=False)
+    predictions = _forward(t, trained, digits.X_test).argmax(axis=1)
+    acc = float(np.mean(predictions == digits.y_test))
+    assert acc >= 0.93, f"a trained SimpleMLP should exceed 93% test accuracy; yours reaches {acc:.3f}"
+
+
+# Part 2 · get_system_info -------------------------------------------------------------------
+
+def _system_info(t: Trial) -> Any:
+    return t.once("system_info", lambda: t.call("get_system_info"))
+
+
+@check("test-part2-system-info", "visible tests pass", gate=True)
+def _system_info_visible(t: Trial) -> None:
+    info = _system_info(t)
+    assert isinstance(info, dict), f"get_system_info() must return a dict, got {type(info).__name__}"
+    for key in ("platform", "machine", "cpu_model", "cpu_count", "python_version", "numpy_version", "blas",
+                "tinytorch_version", "git_commit"):
+        assert key in info, f"get_system_info() is missing the key {key!r}"
+    assert info["python_version"] == platform.python_version(), "python_version should be platform.python_version()"
+    assert info["numpy_version"] == np.__version__, "numpy_version should be np.__version__"
+
+
+@check("test-part2-system-info", "matches the schema", points=3)
+def _system_info_schema(t: Trial) -> None:
+    errors = _schema_errors(_system_info(t), load_schema()["properties"]["system_info"])
+    assert not errors, f"system_info does not match the schema: {errors}"
+
+
+@check("test-part2-system-info", "plain JSON values", points=2)
+def _system_info_json(t: Trial) -> None:
+    info = _system_info(t)
+    count = info.get("cpu_count")
+    assert type(count) is int, f"cpu_count must be an int, got {count!r}"
+    _plain_json(info, "get_system_info()")
+
+
+# Part 2 · wilson_interval -------------------------------------------------------------------
+
+def _interval(t: Trial, *args: Any, **kwargs: Any) -> tuple[float, float]:
+    got = t.call("wilson_interval", *args, **kwargs)
+    assert isinstance(got, (list, np.ndarray)) and len(got) == 2 and all(_number(v) for v in got), (
+        f"wilson_interval must return (low, high), got {str(got)[:120]}")
+    return float(got[0]), float(got[1])
+
+
+@check("test-part2-wilson", "visible tests pass", gate=True)
+def _wilson_visible(t: Trial) -> None:
+    lo, hi = _interval(t, 351, 359)
+    assert 0.95 < lo < 351 / 359 < hi < 0.995, f"wilson_interval(351, 359) should bracket 0.978; got {(lo, hi)}"
+    lo, hi = _interval(t, 10, 10)
+    assert abs(hi - 1.0) < 1e-9 and 0.70 < lo < 0.75, (
+        f"at 10/10 the interval must still have width (low ≈ 0.722), got {(lo, hi)}: is this the Wilson formula?")
+
+
+@check("test-part2-wilson", "reference values", points=3)
+def _wilson_values(t: Trial) -> None:
+    cases = [(0, 10), (1, 1)]
+    for _ in range(3):
+        n = t.rng.randint(2, 500)
+        cases.append((t.rng.randint(1, n - 1), n))
+    for k, n in cases:
+        want = wilson_interval(k, n)
+        got = _interval(t, k, n)
+        assert np.allclose(got, want, atol=1e-6), f"wilson_interval({k}, {n}) should be {want}, got {got}"
+
+
+@check("test-part2-wilson", "confidence sets z", points=1)
+def _wilson_confidence(t: Trial) -> None:
+    n = t.rng.randint(50, 200)
+    k, confidence = t.rng.randint(1, n - 1), t.rng.choice([0.9, 0.99])
+    want = wilson_interval(k, n, confidence)
+    got = _interval(t, k, n, confidence=confidence)
+    assert np.allclose(got, want, atol=1e-6), (
+        f"the confidence argument must set z: wilson_interval({k}, {n}, confidence={confidence}) is {want}, got {got}")
+
+
+@check("test-part2-wilson", "impossible counts raise ValueError", points=1)
+def _wilson_rejects(t: Trial) -> None:
+    for bad in [(1, 0), (11, 10), (-1, 10)]:
+        try:
+            t.call("wilson_interval", *bad)
+        except StudentRaised as raised:
+            if raised.value_error:
+                continue
+            raise
+        raise AssertionError(f"wilson_interval{bad} should raise ValueError")
+
+
+# Part 2 · measure_latency -------------------------------------------------------------------
+
+def _timed_as_played(samples: list[float], probe: Sleepy, n: int) -> None:
+    """The samples are the last ``n`` calls' times: none shorter than the judge made it, none much longer."""
+    played = sorted(call.wait * 1e3 for call in probe.calls[-n:])
+    seen = sorted(call.seconds * 1e3 for call in probe.calls[-n:])
+    reported = sorted(samples)
+    assert all(r >= 0.95 * w for r, w in zip(reported, played, strict=True)), (
+        f"some samples are shorter than the calls took (the model took {played[0]:.3g} to {played[-1]:.3g} ms): "
+        "time each call, in milliseconds")
+    excess = statistics.median(r - s for r, s in zip(reported, seen, strict=True))
+    assert excess < 1.5, (
+        f"the samples are {excess:.3g} ms longer than the calls took (median): time the forward pass only, "
+        "and time each call as it happens")
+
+
+@check("test-part2-latency", "visible tests pass", gate=True)
+def _latency_visible(t: Trial) -> None:
+    probe = Sleepy()
+    samples = t.call("measure_latency", probe, X50, num_runs=30, warmup_runs=5)
+    assert isinstance(samples, list) and len(samples) == 30, (
+        f"measure_latency must return num_runs=30 samples, got "
+        f"{len(samples) if isinstance(samples, list) else samples}")
+    assert all(s == (1, 64) for s in probe.shapes[-30:]), (
+        f"latency is per sample: every timed call needs a (1, 64) input, saw {sorted(set(probe.shapes))}")
+    assert len(probe.shapes) >= 35, f"run warmup_runs=5 untimed calls before the 30 timed ones ({len(probe.shapes)} " \
+        "calls seen)"
+
+
+@check("test-part2-latency", "warmup calls are not timed", points=5)
+def _latency_warmup(t: Trial) -> None:
+    cold_ms = t.rng.uniform(200, 300)
+    cold = Sleepy(cold_calls=3, cold_seconds=cold_ms / 1e3)
+    samples = _numbers(t.call("measure_latency", cold, X50, num_runs=10, warmup_runs=3), "the samples")
+    assert samples and max(samples) < 0.6 * cold_ms, (
+        f"the {cold_ms:.0f} ms cold calls leaked into the statistics (max {max(samples, default=0):.1f} ms): "
+        "warmup calls must not be timed")
+
+
+@check("test-part2-latency", "milliseconds per single-sample call", points=5)
+def _latency_units(t: Trial) -> None:
+    low = t.rng.uniform(2.0, 3.0)
+    sleepy = Sleepy(seconds=low / 1e3, spread=3e-3, rng=t.rng)
+    raw = t.call("measure_latency", sleepy, X50, num_runs=8, warmup_runs=1)
+    assert isinstance(raw, list) and all(_number(v) for v in raw), "samples must be numbers (ms)"
+    samples = _numbers(raw, "the samples")
+    assert len(samples) == 8, f"measure_latency must return num_runs=8 samples, got {len(samples)}"
+    assert 0.95 * low <= min(samples) and max(samples) < 10_000, (
+        f"a call that sleeps {low:.2f} ms or more must report at least that (milliseconds); got "
+        f"{min(samples):.4g} to {max(samples):.4g}")
+    assert sleepy.shapes and all(s[:1] == (1,) for s in sleepy.shapes), "every call must be on a single sample"
+    assert len(sleepy.calls) >= 9, f"time num_runs=8 calls after warmup_runs=1 ({len(sleepy.calls)} calls seen)"
+    _timed_as_played(samples, sleepy, 8)
+
+
+# Part 2 · measure_throughput ----------------------------------------------------------------
+
+@check("test-part2-throughput", "visible tests pass", gate=True)
+def _throughput_visible(t: Trial) -> None:
+    probe = Sleepy()
+    got = t.call("measure_throughput", probe, X50, batch_size=32, num_batches=5)
+    assert isinstance(got, dict), f"measure_throughput must return a dict, got {str(got)[:80]}"
+    assert got.get("batch_size") == 32 and got.get("runs") == 5, (
+        f"report the batch size and number of timed batches, got {got}")
+    assert any(s == (32, 64) for s in probe.shapes), f"throughput must run batches of 32 rows, saw {set(probe.shapes)}"
+    assert _number(got.get("samples_per_sec")) and got["samples_per_sec"] > 0, "samples_per_sec must be positive"
+
+
+@check("test-part2-throughput", "measured on batches, not derived from latency", points=5)
+def _throughput_measured(t: Trial) -> None:
+    per_call = t.rng.uniform(2.0, 3.0) / 1e3
+    flat = Sleepy(seconds=per_call)  # the same time per call, whatever the batch size
+    result = t.call("measure_throughput", flat, X50, batch_size=32, num_batches=5, warmup_runs=1)
+    ideal = 32 / per_call
+    rate = result["samples_per_sec"]
+    assert _number(rate) and 0.1875 * ideal < rate <= 1.05 * ideal, (
+        f"32 samples per {per_call * 1e3:.2f} ms call is about {ideal:,.0f} samples/s; got {rate}. "
+        f"Throughput must be measured on batches, not derived as 1000 / latency (which gives ~{1 / per_call:,.0f})")
+    assert len(flat.calls) >= 6 and all(s == (32, 64) for s in flat.shapes), \
+        "every throughput call must use the full batch"
+
+
+@check("test-part2-throughput", "batches larger than X", points=3)
+def _throughput_large_batch(t: Trial) -> None:
+    probe = Sleepy()
+    rows, batch = t.rng.randint(5, 20), t.rng.choice([48, 64, 96])
+    result = t.call("measure_throughput", probe, np.ones((rows, 64), np.float32), batch_size=batch, num_batches=3)
+    assert result["batch_size"] == batch and probe.shapes and all(s == (batch, 64) for s in probe.shapes), (
+        f"with {rows} rows in X and batch_size={batch}, every call must still get {batch} rows (repeat rows of X); "
+        f"the model saw {sorted(set(probe.shapes))}")
+
+
+# Part 2 · BenchmarkReport -------------------------------------------------------------------
+
+@check("test-part2-benchmark-model", "visible tests pass", gate=True)
+def _report_visible(t: Trial) -> None:
+    report = t.call("BenchmarkReport", model_name="probe", keep=True)
+    returned = t.subject.call(report, Sleepy(), X50, np.zeros(50, dtype=np.int64), num_runs=20, warmup_runs=2,
+                              throughput_batch_size=16, method="benchmark_model", keep=True)
+    m = t.subject.get(returned)
+    assert isinstance(m, dict), f"benchmark_model must return the metrics dict, got {returned.type}"
+    for key in ("parameter_count", "model_size_mb", "accuracy", "latency_ms_mean", "latency_ms_std",
+                "throughput_samples_per_sec"):
+        assert key in m, f"metrics must contain the chapter's metric {key!r}"
+    assert t.subject.kept_as(report, "metrics") == returned, \
+        "benchmark_model must return the dict it stores in self.metrics"
+    assert _number(m["accuracy"]) and abs(m["accuracy"] - 1.0) < 1e-12, (
+        f"a model predicting class 0 on all-zero labels is 100% accurate: 1.0, not {m['accuracy']}")
+    config = t.subject.get(report, "benchmark_config")
+    assert isinstance(config, dict) and config.get("warmup_runs") == 2, "record warmup_runs in benchmark_config"
+
+
+def _oracle_report(t: Trial) -> tuple[Oracle, dict, dict, Any, float]:
+    """The student's report of the oracle on 20 samples, some labels wrong: (oracle, metrics, config, timestamp,
+    the accuracy it must report). Measured once; several checks read it."""
+    def measure() -> tuple[Oracle, dict, dict, Any, float]:
+        oracle = Oracle(t.rng)
+        X = np.zeros((20, 64), dtype=np.float32)
+        y = np.arange(20) % 10
+        X[np.arange(20), y] = 1.0
+        wrong = t.rng.sample(range(20), t.rng.randint(3, 8))
+        y[wrong] = (y[wrong] + 1) % 10
+        t.need("BenchmarkReport")
+        report = t.call("BenchmarkReport", "oracle", keep=True)
+        t.subject.call(report, oracle, X, y, num_runs=12, warmup_runs=2, throughput_batch_size=32,
+                       method="benchmark_model")
+        metrics, config = t.subject.get(report, "metrics"), t.subject.get(report, "benchmark_config")
+        assert isinstance(metrics, dict) and isinstance(config, dict), \
+            "self.metrics and self.benchmark_config are dicts"
+        return oracle, metrics, config, t.subject.get(report, "timestamp"), (20 - len(wrong)) / 20
+    return t.once("oracle", measure)
+
+
+@check("test-part2-benchmark-model", "written in the notebook", gate=True)
+def _report_is_own(t: Trial) -> None:
+    t.own("BenchmarkReport")
+
+
+@check("test-part2-benchmark-model", "accuracy and its Wilson interval", points=2)
+def _report_accuracy(t: Trial) -> None:
+    _, m, _, _, right = _oracle_report(t)
+    assert abs(m["accuracy"] - right) < 1e-12, (
+        f"accuracy is a fraction: {round(right * 20)} of 20 correct is {right}, got {m['accuracy']}")
+    low, high = wilson_interval(round(right * 20), 20)
+    ci = m["accuracy_ci"]
+    assert abs(ci["low"] - low) < 1e-4 and abs(ci["high"] - high) < 1e-4, \
+        f"accuracy_ci must be the Wilson interval ({low:.4f}, {high:.4f}), got ({ci['low']}, {ci['high']})"
+
+
+@check("test-part2-benchmark-model", "size counts bytes stored", points=2)
+def _report_size(t: Trial) -> None:
+    oracle, m, _, _, _ = _oracle_report(t)
+    size = oracle.stored_bytes
+    assert m["model_size_bytes"] == size, (
+        f"size counts bytes stored: {640 + oracle.extra} int8 weights (1 B) + 10 float32 biases = {size} B, "
+        f"got {m['model_size_bytes']}")
+    assert abs(m["model_size_mb"] - size / 1e6) < 1e-12, "model_size_mb is model_size_bytes / 1,000,000"
+    assert m["parameter_count"] == oracle.parameter_count, (
+        f"parameter_count counts weights and biases: {oracle.parameter_count}, got {m['parameter_count']}")
+
+
+@check("test-part2-benchmark-model", "latency at batch 1, throughput at its batch", points=2)
+def _report_timing(t: Trial) -> None:
+    oracle, m, config, _, _ = _oracle_report(t)
+    one = oracle.single_ms
+    assert 0.95 * one < m["latency_ms_mean"] < one + 13, (
+        f"one sample costs {one:.2f} ms here; latency_ms_mean {m['latency_ms_mean']:.3g} suggests a batch was timed, "
+        "or wrong units")
+    assert m["throughput_samples_per_sec"] > 1.5 * 1000 / m["latency_ms_mean"], (
+        "throughput at batch 32 must be measured; it came out as 1000 / latency")
+    lat = m["latency"]
+    assert lat["batch_size"] == 1 and lat["n"] == 12 and lat["warmup_runs"] == 2, (
+        "latency must record batch_size 1, n = num_runs and the warmup_runs used")
+    assert lat["min"] <= lat["median"] <= lat["p90"] <= lat["p99"] <= lat["max"], "percentiles out of order"
+    assert lat["mean_ci"][0] <= m["latency_ms_mean"] <= lat["mean_ci"][1], "mean_ci must contain the mean"
+    assert m["throughput"]["batch_size"] == 32 and config["throughput_batch_size"] == 32, (
+        "throughput must be measured at throughput_batch_size and say so")
+    assert any(call.shape == (32, 64) for call in oracle.calls), "throughput must run batches of 32 rows"
+
+
+@check("test-part2-benchmark-model", "context recorded", points=1)
+def _report_context(t: Trial) -> None:
+    _, m, config, timestamp, _ = _oracle_report(t)
+    dataset = config["dataset"]
+    assert dataset["n_samples"] == 20 and len(dataset["sha256"]) == 64, "benchmark_config.dataset must describe X_test"
+    peak = m["peak_memory_bytes"]
+    assert type(peak) is int and peak >= 0, (
+        f"peak_memory_bytes must be a whole number of bytes, at least 0 (got {peak!r}): "
+        "Profiler().measure_memory(model, one_sample) returns it")
+    assert isinstance(timestamp, str) and timestamp.endswith(("Z", "+00:00")), "timestamp must be ISO-8601 in UTC"
+
+
+@check("test-part2-benchmark-model", "metrics match the schema", points=1)
+def _report_schema(t: Trial) -> None:
+    _, m, _, _, _ = _oracle_report(t)
+    _plain_json(m, "metrics")
+    errors = _schema_errors(m, load_schema()["$defs"]["metrics"])
+    assert not errors, f"metrics do not match the schema: {errors}"
+
+
+def _pattern_report(t: Trial) -> tuple[Pattern, dict]:
+    """The student's report of a Pattern model whose 3 first single-sample calls are cold (200-300 ms).
+
+    With warmup_runs=3 and num_runs=20, a correct report times the pattern 4 times over.
+    """
+    def measure() -> tuple[Pattern, dict]:
+        pattern = Pattern.drawn(t.rng, cold_calls=3, cold_ms=t.rng.uniform(200, 300))
+        report = t.call("BenchmarkReport", "pattern", keep=True)
+        t.subject.call(report, pattern, X50[:20], np.zeros(20, dtype=np.int64), num_runs=20, warmup_runs=3,
+                       throughput_batch_size=8, method="benchmark_model")
+        metrics = t.subject.get(report, "metrics")
+        assert isinstance(metrics, dict), "self.metrics is a dict"
+        return pattern, metrics
+    return t.once("pattern", measure)
+
+
+@check("test-part2-benchmark-model", "warm-up calls are not timed", points=1)
+def _report_warmup(t: Trial) -> None:
+    pattern, m = _pattern_report(t)
+    assert m["latency"]["max"] < 0.4 * pattern.cold_ms and m["latency_ms_mean"] < max(pattern.pattern_ms) + 8, (
+        f"the model's first calls take {pattern.cold_ms:.0f} ms and the report's max latency is "
+        f"{m['latency']['max']:.1f} ms: benchmark_model must run warmup_runs untimed calls before timing "
+        "(measure_latency does)")
+
+
+@check("test-part2-benchmark-model", "statistics follow from the samples", points=3)
+def _report_statistics(t: Trial) -> None:
+    pattern, m = _pattern_report(t)
+    lat = m["latency"]
+    if lat["max"] >= 0.4 * pattern.cold_ms:
+        return  # cold calls were timed: the warm-up check says so, and these statistics cannot be judged
+    # A busy machine adds about the same delay to every sleep, so each statistic is judged
+    # against the fastest call (the fast time plus that delay) rather than against absolute times.
+    fast, slow = min(pattern.pattern_ms), max(pattern.pattern_ms)
+    cycle = list(pattern.pattern_ms) * 4
+    want_std, want_gap = statistics.stdev(cycle), statistics.mean(cycle) - fast
+    std, fastest = m["latency_ms_std"], lat["min"]
+    assert lat["n"] == 20, f"latency.n must be num_runs (20), got {lat['n']}"
+    assert 0.7 * want_std < std < 2.9 * want_std, (
+        f"20 calls of {fast:.2f} ms (16 of them) and {slow:.2f} ms (4) have a standard deviation of about "
+        f"{want_std:.2f} ms; latency_ms_std is {std:.3g}. Report the sample standard deviation (ddof = 1), "
+        "not the variance")
+    above = {key: value - fastest for key, value in (("latency_ms_mean", m["latency_ms_mean"]),
+                                                      ("median", lat["median"]), ("p90", lat["p90"]),
+                                                      ("p99", lat["p99"]))}
+    assert 0.5 * want_gap < above["latency_ms_mean"] < 2.5 * want_gap, (
+        f"those calls have a mean about {want_gap:.2f} ms above the fastest call; latency_ms_mean is "
+        f"{above['latency_ms_mean']:.3g} ms above it")
+    assert above["median"] < 1.5, (
+        f"16 of the 20 calls take {fast:.2f} ms, so the median is about the fastest call; it is "
+        f"{above['median']:.3g} ms above")
+    assert above["p90"] > 0.8 * (slow - fast) and above["p99"] > 0.8 * (slow - fast), (
+        f"4 of the 20 calls take {slow:.2f} ms, so p90 and p99 are about {slow - fast:.1f} ms above the fastest "
+        f"call; they are {above['p90']:.3g} and {above['p99']:.3g} ms above")
+    if "samples_ms" in lat:
+        problems = [str(p) for p in submission_problems({"baseline": {"metrics": m}})
+                    if "samples" in p.rule]
+        assert not problems, f"the statistics do not follow from latency.samples_ms: {problems}"
+
+
+# Part 3 · generate_submission ---------------------------------------------------------------
+
+@check("test-part3-generate", "visible tests pass", gate=True)
+def _generate_visible(t: Trial) -> None:
+    sub = t.call("generate_submission", _fake("base", 2.0, 0.04, 0.97), _fake("opt", 0.5, 0.01, 0.96),
+                 ["quantization", "pruning"])
+    assert isinstance(sub, dict), f"generate_submission must return a dict, got {str(sub)[:80]}"
+    assert sub.get("submission_type") == "optimized", "with an optimized report, submission_type is 'optimized'"
+    improvements = sub["improvements"]
+    assert abs(improvements["speedup"] - 4.0) < 1e-9, (
+        f"2.0 ms → 0.5 ms is a speedup of 4.0 (baseline / optimized), got {improvements['speedup']}")
+    assert abs(improvements["compression_ratio"] - 4.0) < 1e-9, "compression_ratio = baseline size / optimized size"
+    assert abs(improvements["accuracy_delta"] - (-0.01)) < 1e-9, "accuracy_delta = optimized - baseline"
+    assert sub["optimized"]["techniques_applied"] == ["quantization", "pruning"], (
+        "techniques_applied must be the list you were given, in order; got "
+        f"{sub['optimized'].get('techniques_applied')}")
+
+
+def _fakes(t: Trial) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    # accuracies are whole numbers of the fake test set's 100 answers
+    base = (t.rng.uniform(1.5, 3.0), t.rng.uniform(0.02, 0.08), t.rng.randint(90, 99) / 100)
+    opt = (t.rng.uniform(0.2, 1.2), t.rng.uniform(0.005, 0.02), t.rng.randint(85, 97) / 100)
+    return base, opt
+
+
+@check("test-part3-generate", "an optimized submission is valid", points=5)
+def _generate_valid(t: Trial) -> None:
+    base, opt = _fakes(t)
+    sub = t.call("generate_submission", _fake("base", *base), _fake("opt", *opt), ["quantization", "pruning"])
+    problems = _problems(sub)
+    assert not problems, f"the submission breaks the format's rules: {problems[:5]}"
+    assert sub["schema_version"] == SCHEMA_VERSION, f"schema_version must be {SCHEMA_VERSION}"
+    assert abs(sub["improvements"]["speedup"] - base[0] / opt[0]) < 1e-9, (
+        f"speedup is baseline latency / optimized latency = {base[0] / opt[0]:.4g}, "
+        f"got {sub['improvements']['speedup']}")
+    _plain_json(sub, "the submission")
+
+
+@check("test-part3-generate", "a baseline-only submission", points=4)
+def _generate_baseline_only(t: Trial) -> None:
+    base, _ = _fakes(t)
+    only = t.call("generate_submission", _fake("base", *base))
+    assert only["submission_type"] == "baseline" and "optimized" not in only and "improvements" not in only, (
+        "a baseline-only submission has no 'optimized' and no 'improvements'")
+    problems = _problems(only)
+    assert not problems, f"the baseline-only submission breaks the format's rules: {problems[:5]}"
+
+
+@check("test-part3-generate", "reports are copied", points=2)
+def _generate_copies(t: Trial) -> None:
+    (latency, size, acc), opt = _fakes(t)
+    template = make_fake_report("base", latency, size, acc)
+    base = t.subject.keep(StandIn(**vars(template)))
+    sub = t.call("generate_submission", base, _fake("opt", *opt), ["quantization"], keep=True)
+    assert t.subject.get(sub, "baseline", "metrics") == template.metrics, \
+        "the baseline's metrics must be the report's metrics"
+    t.subject.set(base, ["metrics", "accuracy"], 0.0)
+    assert t.subject.get(sub, "baseline", "metrics", "accuracy") == acc, (
+        "copy the reports' metrics: later changes leaked into the submission")
+
+
+@check("test-part3-generate", "a slowdown is a ratio below 1", points=4)
+def _generate_slowdown(t: Trial) -> None:
+    slower, bigger = t.rng.uniform(2.0, 5.0), t.rng.randint(15, 30) / 10
+    slow = t.call("generate_submission", _fake("b", 1.0, 0.01, 0.9), _fake("o", slower, 0.01 * bigger, 0.9), ["x"])
+    imp = slow["improvements"]
+    assert abs(imp["speedup"] - 1 / slower) < 1e-9 and abs(imp["compression_ratio"] - 1 / bigger) < 1e-9, (
+        "an optimization that makes things slower or bigger must show a ratio below 1, not be inverted")
+
+
+# Part 4 · validate_submission_schema --------------------------------------------------------
+
+def _rejects(t: Trial, document: Any, *fragments: str) -> str:
+    """The validator's message for ``document``, which must be refused and mention every fragment."""
+    try:
+        t.call("validate_submission_schema", document)
+    except StudentRaised as raised:
+        if not raised.value_error:
+            raise
+        text = raised.message()
+        for fragment in fragments:
+            assert fragment in text, f"the error should mention {fragment!r}; it said: {text[:600]}"
+        return text
+    raise AssertionError(f"this submission should be rejected (expected mention of {fragments})")
+
+
+def _mutated(change: Callable[[dict], Any]) -> dict:
+    document = make_fake_submission()
+    change(document)
+    return document
+
+
+@check("test-part4-validate", "visible tests pass", gate=True)
+def _validate_visible(t: Trial) -> None:
+    assert t.call("validate_submission_schema", make_fake_submission()) is True, "a valid submission must return True"
+    try:
+        t.call("validate_submission_schema", _mutated(lambda d: _metrics(d).__setitem__("accuracy", 97)))
+    except StudentRaised as raised:
+        if not raised.value_error:
+            raise
+        assert "accuracy" in raised.message(), f"the error must name the offending field; got: {raised.message()}"
+    else:
+        raise AssertionError("accuracy 97 (a percentage) must be rejected: accuracy is a fraction in [0, 1]")
+
+
+@check("test-part4-validate", "written in the notebook", gate=True)
+def _validate_is_own(t: Trial) -> None:
+    t.own("validate_submission_schema")
+
+
+@check("test-part4-validate", "true and false are not numbers", points=1)
+def _validate_booleans(t: Trial) -> None:
+    _rejects(t, _mutated(lambda d: _metrics(d).__setitem__("latency_ms_mean", True)), "latency_ms_mean")
+    _rejects(t, _mutated(lambda d: _metrics(d).__setitem__("parameter_count", False)), "parameter_count")
+
+
+@check("test-part4-validate", "NaN and Infinity are refused", points=2)
+def _validate_non_finite(t: Trial) -> None:
+    _rejects(t, _mutated(lambda d: _metrics(d, "optimized").__setitem__("latency_ms_std", float("nan"))),
+             "latency_ms_std")
+    _rejects(t, _mutated(lambda d: d["improvements"].__setitem__("speedup", float("inf"))), "speedup")
+    _rejects(t, _mutated(lambda d: _metrics(d)["latency"].__setitem__("p90", float("nan"))), "p90")
+
+
+@check("test-part4-validate", "a missing metric is refused", points=1)
+def _validate_missing(t: Trial) -> None:
+    key = t.rng.choice(["throughput_samples_per_sec", "latency_ms_std", "model_size_mb"])
+    _rejects(t, _mutated(lambda d: _metrics(d).pop(key)), key)
+
+
+@check("test-part4-validate", "cross-field rules", points=5)
+def _validate_semantic(t: Trial) -> None:
+    _rejects(t, _mutated(lambda d: d["improvements"].__setitem__("speedup", 1 / d["improvements"]["speedup"])),
+             "speedup")
+    _rejects(t, _mutated(lambda d: d["improvements"].__setitem__("compression_ratio", 0.25)), "compression_ratio")
+    _rejects(t, _mutated(lambda d: _metrics(d)["latency"].__setitem__("p90", 99.0)), "p90")
+
+
+@check("test-part4-validate", "unknown versions and non-objects are refused", points=1)
+def _validate_version(t: Trial) -> None:
+    version = f"{t.rng.randint(2, 99)}.0.0"
+    _rejects(t, _mutated(lambda d: d.__setitem__("schema_version", version)), version)
+    _rejects(t, "not a submission")
+
+
+@check("test-part4-validate", "every problem at once", points=1)
+def _validate_all_problems(t: Trial) -> None:
+    def two_problems(d: dict) -> None:
+        _metrics(d)["accuracy"] = 1.5
+        _metrics(d, "optimized")["model_size_mb"] = "small"
+
+    _rejects(t, _mutated(two_problems), "accuracy", "model_size_mb")
+
+
+@check("test-part4-validate", "numbers given as strings are refused", points=1)
+def _validate_strings(t: Trial) -> None:
+    _rejects(t, _mutated(lambda d: _metrics(d).__setitem__("accuracy", "0.97")), "accuracy")
+    _rejects(t, _mutated(lambda d: _metrics(d, "optimized").__setitem__("accuracy", "96%")), "accuracy")
+    _rejects(t, _mutated(lambda d: _metrics(d)["throughput"].__setitem__("batch_size", "64")), "batch_size")
+
+
+@check("test-part4-validate", "negative measurements are refused", points=1)
+def _validate_negatives(t: Trial) -> None:
+    for key in ("latency_ms_mean", "model_size_bytes", "throughput_samples_per_sec", "parameter_count"):
+        def negative(d: dict, key: str = key) -> None:
+            _metrics(d)[key] = -abs(_metrics(d)[key]) - 1
+
+        _rejects(t, _mutated(negative), key)
+    _rejects(t, _mutated(lambda d: _metrics(d)["latency"].__setitem__("outliers", -1)), "outliers")
+
+
+@check("test-part4-validate", "valid submissions are accepted", points=2)
+def _validate_accepts(t: Trial) -> None:
+    optimized = make_fake_submission()
+    baseline_only = {k: v for k, v in make_fake_submission().items() if k not in ("optimized", "improvements")}
+    baseline_only["submission_type"] = "baseline"
+    for name, document in (("an optimized submission", optimized), ("a baseline-only submission", baseline_only)):
+        try:
+            verdict = t.call("validate_submission_schema", document)
+        except StudentRaised as raised:
+            if not raised.value_error:
+                raise
+            raise AssertionError(f"{name} that is valid was refused; a validator must accept valid documents. "
+                                 f"It said: {raised.message()[:300]}") from None
+        assert verdict is True, f"return True for a valid submission ({name} returned {verdict!r})"
+
+
+# Part 4 · save_submission -------------------------------------------------------------------
+
+def _saved(t: Trial, path: str) -> Any:
+    """The JSON in the file the student's code wrote at ``path`` (in the trial's folder), or None."""
+    data = t.read(str(Path(path).relative_to(t.workdir)))
+    return None if data is None else data.decode("utf-8", errors="replace")
+
+
+def _refuses_bad(t: Trial, bad: dict, path: str) -> None:
+    try:
+        t.call("save_submission", bad, path)
+    except StudentRaised as raised:
+        if not raised.value_error:
+            raise
+    else:
+        raise AssertionError("an invalid submission must raise, not be saved")
+
+
+@check("test-part4-save", "visible tests pass", gate=True)
+def _save_visible(t: Trial) -> None:
+    folder = t.folder()
+    path = f"{folder}/results.json"
+    good = make_fake_submission()
+    assert t.call("save_submission", copy.deepcopy(good), path) == path, "save_submission returns the path it wrote"
+    text = _saved(t, path)
+    assert text is not None and _json(text) == good, "the file must hold exactly the submission"
+    _refuses_bad(t, _mutated(lambda d: _metrics(d).__setitem__("accuracy", 97)), f"{folder}/bad.json")
+    assert _saved(t, f"{folder}/bad.json") is None, "an invalid submission must never be written"
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise AssertionError(f"the file is not JSON: {exc}") from None
+
+
+@check("test-part4-save", "NaN is never saved", points=5)
+def _save_refuses_nan(t: Trial) -> None:
+    good = make_fake_submission()
+    path = f"{t.folder()}/results.json"
+    t.call("save_submission", copy.deepcopy(good), path)
+    bad = copy.deepcopy(good)
+    _metrics(bad, "optimized")["latency_ms_mean"] = float("nan")
+    _refuses_bad(t, bad, path)
+    text = _saved(t, path)
+    assert text is not None and "NaN" not in text and _json(text) == good, \
+        "a refused save must leave the earlier file intact"
+
+
+@check("test-part4-save", "a crash while writing keeps the earlier file", points=5)
+def _save_is_atomic(t: Trial) -> None:
+    good = make_fake_submission()
+    for fault in ("json", "fsize:500"):
+        folder = t.folder()
+        path = f"{folder}/results.json"
+        t.call("save_submission", copy.deepcopy(good), path)
+        try:
+            t.call("save_submission", copy.deepcopy(good), path, fault=fault)
+        except StudentRaised as raised:
+            if not raised.os_error:
+                raise
+        text = _saved(t, path)
+        assert text is not None and _json(text) == good, (
+            "a save that crashed while writing clobbered the earlier file: write the text to a temporary file in "
+            "the same folder, then os.replace it onto the target")
+        left = t.listing(str(Path(folder).relative_to(t.workdir)))
+        assert left == ["results.json"], (
+            f"a failed save left files behind: {left}; remove the temporary file when it fails")
+
+
+# Part 5 · results.json ----------------------------------------------------------------------
+
+def _results_file(t: Trial) -> tuple[Any, list[str]] | None:
+    """results.json as the workflow wrote it while it was judged, with its problems; None if it wrote none."""
+    t.run_workflow()
+    folder = os.open(t.workdir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        document, problems = load_submission_file("results.json", dir_fd=folder)
+    finally:
+        os.close(folder)
+    if document is None and problems and "No such file" in problems[0].message:
+        return None
+    if document is None:
+        return None, [str(p) for p in problems]
+    return document, [str(p) for p in problems] + _problems(document)
+
+
+def _results(t: Trial) -> dict:
+    """results.json as the workflow wrote it, else the ``submission`` dict it built but could not save.
+
+    Part 5 holds no code of the student's own: reading what was built when saving failed
+    keeps an earlier slip from costing Part 5's points a second time in full.
+    """
+    found = _results_file(t)
+    if found is not None and isinstance(found[0], dict):
+        return found[0]
+    built = t.subject.get("submission") if t.subject.defined("submission")[0] else None
+    assert isinstance(built, dict), "run the workflow cell: it builds the submission and writes results.json"
+    return built
+
+
+@check("test-part5-results", "visible tests pass", gate=True)
+def _results_visible(t: Trial) -> None:
+    found = _results_file(t)
+    if found is not None:
+        _, problems = found
+        assert not problems, f"results.json does not pass the validator: {problems[:5]}"
+
+
+@check("test-part5-results", "results.json is written and valid", points=4)
+def _results_valid(t: Trial) -> None:
+    found = _results_file(t)
+    assert found is not None, (
+        "the workflow did not write results.json: the error of the workflow cell names the part to fix")
+    assert not found[1], f"results.json breaks the format's rules: {found[1][:5]}"
+
+
+@check("test-part5-results", "the baseline is the trained SimpleMLP", points=3)
+def _results_baseline(t: Trial) -> None:
+    results = _results(t)
+    m = _metrics(results)
+    assert m["accuracy"] >= 0.9, "the baseline should be your trained SimpleMLP (>= 90% accuracy)"
+    assert m["parameter_count"] == 64 * 128 + 128 + 128 * 10 + 10, "the baseline must be SimpleMLP(64, 128, 10)"
+    assert results["baseline"]["benchmark_config"]["dataset"]["sha256"] == digits_sha256(), (
+        "the baseline must be measured on the bundled digits test split")
+    assert m["latency"]["n"] >= 200, "the workflow measures 200 latency runs"
+
+
+@check("test-part5-results", "the optimized model says what was done", points=3)
+def _results_optimized(t: Trial) -> None:
+    results = _results(t)
+    if results["submission_type"] == "optimized":
+        assert results["optimized"]["techniques_applied"], "name the techniques you applied"
+        assert results["improvements"]["compression_ratio"] > 1.0, "the optimized model should be smaller"

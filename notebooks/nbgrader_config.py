@@ -45,7 +45,12 @@ c.GenerateFeedback.post_convert_hook = remove_leaking_files
 # memory, processes and file size), the notebook within a wall-time limit, and a kernel that
 # dies or will not stop costs the cells from there on instead of the whole grade
 # (tinytorch/instructor/execution.py).
-from tinytorch.instructor.grader.execution import autograde_preprocessors  # noqa: E402
+from tinytorch.instructor.grader.execution import autograde_preprocessors, sanitize_preprocessors  # noqa: E402
 
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
+
+# A deleted, duplicated or re-flagged graded cell does not stop grading: the instructor's cells are put
+# back before nbgrader looks, and each change is logged as "integrity: ..." (grader/integrity.py). Every
+# automatic point is then decided by the judge, outside the student's kernel (grader/judged.py).
+c.Autograde.sanitize_preprocessors = sanitize_preprocessors()
 c.GuardedExecute.wall_time = 900

@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 from urllib.parse import quote
 
-from tinytorch.instructor.grader.leaks import default_secrets, scan_tree
+from tinytorch.instructor.grader.leaks import scan_tree
+from tools.secrets import default_secrets
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -31,7 +31,8 @@ from nbgrader.api import Gradebook
 from tests.course import ROOT, build_course, run_tool, with_cells
 from tests.notebooks.variants import ALTERNATIVE
 from tinytorch.instructor.grader.feedback import HIDDEN_PLACEHOLDER, WITHHELD
-from tinytorch.instructor.grader.leaks import default_secrets, scan_file, scan_tree
+from tinytorch.instructor.grader.leaks import scan_file, scan_tree
+from tools.secrets import default_secrets
 
 pytestmark = [pytest.mark.slow, pytest.mark.nbgrader]
 

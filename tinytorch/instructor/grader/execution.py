@@ -26,10 +26,11 @@ from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute, SaveAutoGrades
 from traitlets import Integer
 
+from tinytorch.instructor.grader.integrity import RestoreGradedCells
 from tinytorch.instructor.grader.judged import Judge, SaveJudgedGrades
 from tinytorch.instructor.grader.sandbox import SandboxedKernelManager
 
-__all__ = ["GuardedExecute", "SubmissionStopped", "autograde_preprocessors", "STOPPED"]
+__all__ = ["GuardedExecute", "SubmissionStopped", "autograde_preprocessors", "sanitize_preprocessors", "STOPPED"]
 
 STOPPED = "SubmissionStopped"
 
@@ -107,3 +108,10 @@ def autograde_preprocessors() -> list[type]:
         else:
             order.append(SaveJudgedGrades if step is SaveAutoGrades else step)
     return order
+
+
+def sanitize_preprocessors() -> list[type]:
+    """nbgrader's own sanitize preprocessors, with
+    :class:`~tinytorch.instructor.grader.integrity.RestoreGradedCells` before its first look at the cells."""
+    defaults = Autograde.class_traits()["sanitize_preprocessors"].default()
+    return [defaults[0], RestoreGradedCells, *defaults[1:]]

@@ -25,7 +25,7 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
-from tinytorch.instructor.grader.leaks import REGIONS, public_sources, scan_file, scan_text, secret_lines
+from tinytorch.instructor.grader.leaks import REGIONS, judge_sources, public_sources, scan_file, scan_text, secret_lines
 
 __all__ = ["ScrubHiddenTests", "remove_leaking_files", "HIDDEN_PLACEHOLDER", "WITHHELD"]
 
@@ -72,10 +72,10 @@ def _withheld(output: Any) -> Any:
 
 
 def _hidden_secrets(notebook_text: str) -> dict[str, str]:
-    """The hidden-test lines: those of the notebook's hidden regions and those of checks.py."""
-    checks = Path(__file__).with_name("checks.py").read_text(encoding="utf-8")
-    public = public_sources(Path(__file__).resolve().parents[1])
-    return {line: kind for line, kind in secret_lines(notebook_text, hidden_sources=[checks],
+    """The hidden-test lines: those of the notebook's hidden regions and those of the judge."""
+    package = Path(__file__).resolve().parents[2]
+    public = public_sources(package)
+    return {line: kind for line, kind in secret_lines(notebook_text, hidden_sources=judge_sources(package),
                                                       public_sources=public).items() if kind == "hidden test"}
 
 
@@ -116,7 +116,7 @@ def remove_leaking_files(notebooks: list[str], **_: Any) -> None:
         source = Path(notebook).resolve()
         try:
             text = "\n".join(cell.source for cell in nbformat.read(source, as_version=4).cells)
-        except Exception:  # an unreadable notebook still leaves checks.py's lines to look for
+        except Exception:  # an unreadable notebook still leaves the judge's lines to look for
             text = ""
         secrets = _hidden_secrets(text)
         student, assignment = source.parent.parent.name, source.parent.name

@@ -2,7 +2,7 @@
 
 The secrets are lines: every substantive line inside a ``### BEGIN SOLUTION`` or
 ``### BEGIN HIDDEN TESTS`` region of the notebook's source, every substantive line of
-the hidden checks (:mod:`tinytorch.instructor.judge.checks`) and of the reference solution,
+the judge (:mod:`tinytorch.instructor.judge`: the hidden checks and their probes) and of the reference solution,
 less the lines a student is shown anyway (those outside the regions of the notebook).
 A line is found when it stands, whitespace aside and not as part of a longer name,
 inside any line of any text a student could receive: a source file, a notebook's cells and outputs, a feedback
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 __all__ = ["REGIONS", "Leak", "substantive", "region_lines", "secret_lines", "public_sources", "scan_text",
-           "scan_file", "scan_tree", "default_secrets"]
+           "scan_file", "scan_tree", "judge_sources"]
 
 REGIONS = {"solution": ("### BEGIN SOLUTION", "### END SOLUTION"),
            "hidden test": ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")}
@@ -107,13 +107,9 @@ def secret_lines(notebook_text: str, hidden_sources: Iterable[str] = (), solutio
     return secrets
 
 
-def default_secrets(root: Path) -> dict[str, str]:
-    """The secrets of the instructor repository at ``root``: the notebook, the hidden checks, the reference."""
-    package = root / "tinytorch" / "instructor"
-    return secret_lines((root / "notebooks" / "capstone.py").read_text(encoding="utf-8"),
-                        hidden_sources=[(package / "checks.py").read_text(encoding="utf-8")],
-                        solution_sources=[(package / "reference.py").read_text(encoding="utf-8")],
-                        public_sources=public_sources(root / "tinytorch"))
+def judge_sources(package: Path) -> list[str]:
+    """The text of every module of the judge (the hidden checks and their probes) of the package at ``package``."""
+    return [path.read_text(encoding="utf-8") for path in sorted((package / "instructor" / "judge").rglob("*.py"))]
 
 
 def public_sources(package: Path) -> list[str]:

@@ -265,7 +265,7 @@ def _latency_visible(t: Trial) -> None:
 
 @check("test-part2-latency", "warmup calls are not timed", points=5)
 def _latency_warmup(t: Trial) -> None:
-    cold_ms = t.rng.uniform(200, 300)
+    cold_ms = t.rng.uniform(150, 200)
     cold = Sleepy(cold_calls=3, cold_seconds=cold_ms / 1e3)
     samples = _numbers(t.call("measure_latency", cold, X50, num_runs=10, warmup_runs=3), "the samples")
     assert samples and max(samples) < 0.6 * cold_ms, (
@@ -435,12 +435,12 @@ def _report_schema(t: Trial) -> None:
 
 
 def _pattern_report(t: Trial) -> tuple[Pattern, dict]:
-    """The student's report of a Pattern model whose 3 first single-sample calls are cold (200-300 ms).
+    """The student's report of a Pattern model whose 3 first single-sample calls are cold (150-200 ms).
 
     With warmup_runs=3 and num_runs=20, a correct report times the pattern 4 times over.
     """
     def measure() -> tuple[Pattern, dict]:
-        pattern = Pattern.drawn(t.rng, cold_calls=3, cold_ms=t.rng.uniform(200, 300))
+        pattern = Pattern.drawn(t.rng, cold_calls=3, cold_ms=t.rng.uniform(150, 200))
         report = t.call("BenchmarkReport", "pattern", keep=True)
         t.subject.call(report, pattern, X50[:20], np.zeros(20, dtype=np.int64), num_runs=20, warmup_runs=3,
                        throughput_batch_size=8, method="benchmark_model")

@@ -32,6 +32,7 @@ import importlib
 import json
 import linecache
 import os
+import re
 import signal
 import sys
 import traceback
@@ -248,6 +249,8 @@ _SUBJECT: Subject
 
 def _python(source: str) -> str:
     """A cell's source as plain Python: IPython's magics and ``!`` commands become calls of get_ipython()."""
+    if not re.search(r"^\s*[%!]|\?\s*$", source, re.M):
+        return source  # plain Python already: no need to import IPython for it
     try:
         from IPython.core.inputtransformer2 import TransformerManager
     except ImportError:
@@ -304,6 +307,9 @@ def serve() -> None:
     os.dup2(2, 1)
     sys.stdin = open(os.devnull)  # noqa: SIM115
     sys.stdout = sys.stderr
+    # jsonschema loads an optional IRI-format helper that builds a grammar when imported (seconds, once per
+    # process). The schema here names no such format, so the subject goes without it.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     global _SUBJECT
     _SUBJECT = Subject(Channel(requests, answers))
     while True:

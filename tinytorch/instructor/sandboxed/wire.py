@@ -120,7 +120,7 @@ def encode(value: Any, extra: Callable[[Any], Any] | None = None, depth: int = 0
     if isinstance(value, np.ndarray):
         if value.dtype.name not in DTYPES:
             return {"$foreign": f"numpy.ndarray[{value.dtype.name}]", "value": None}
-        contiguous = np.ascontiguousarray(value)
+        contiguous = np.array(value, order="C", copy=True)  # ascontiguousarray would make a 0-d array 1-d
         return {"$array": {"dtype": contiguous.dtype.name, "shape": list(contiguous.shape),
                            "data": base64.b64encode(contiguous.tobytes()).decode("ascii")}}
     if isinstance(value, np.generic) and value.dtype.name in DTYPES:

@@ -24,7 +24,7 @@ from nbgrader.api import Gradebook
 from tests.course import run_tool
 from tinytorch.instructor.grader.execution import STOPPED
 
-from .small_course import ASSIGNMENT, FAST, copy_of, grade_in_process, gradebook_state, solved, submit
+from ..small_course import ASSIGNMENT, FAST, copy_of, grade_in_process, gradebook_state, solved, submit
 
 pytestmark = pytest.mark.nbgrader
 

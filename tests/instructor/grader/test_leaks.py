@@ -12,7 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinytorch.instructor.grader.leaks import (
-    default_secrets,
     region_lines,
     scan_file,
     scan_text,
@@ -20,6 +19,7 @@ from tinytorch.instructor.grader.leaks import (
     secret_lines,
     substantive,
 )
+from tools.secrets import default_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from nbgrader.api import Gradebook
 from tests.course import ROOT, run_tool
 from tinytorch.instructor.grader.execution import STOPPED, GuardedExecute
 
-from .small_course import ASSIGNMENT, copy_of, solved
+from ..small_course import ASSIGNMENT, copy_of, solved
 
 pytestmark = pytest.mark.nbgrader
 

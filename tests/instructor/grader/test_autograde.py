@@ -21,7 +21,7 @@ from nbgrader.api import Gradebook
 from tests.course import run_tool, tool_env
 from tinytorch.instructor.grader.autograde import Course, Summary, grade, main, pending
 
-from .small_course import (
+from ..small_course import (
     ASSIGNMENT,
     FAST,
     autograded_cells,

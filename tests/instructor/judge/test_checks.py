@@ -1,0 +1,277 @@
+"""The hidden checks, run by the judge on purpose-built student code in a real subject.
+
+Each test loads the notebook's code as the judge does (the reference solution in its
+solution cells), runs a student's replacement after it, and reads the verdict of one
+graded cell: silent on correct code, named and specific on a wrong one, never a traceback
+into the judge.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import stat
+from pathlib import Path
+
+import pytest
+
+from tinytorch.instructor import reference
+from tinytorch.instructor.judge import checks
+from tinytorch.instructor.judge.checks import CHECKS
+from tinytorch.instructor.judge.trial import score
+
+from .conftest import failed, trial, verdict
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_every_graded_cell_has_checks_and_no_hidden_code_is_left_in_the_notebook():
+    text = (ROOT / "notebooks" / "capstone.py").read_text(encoding="utf-8")
+    graded = re.findall(r'^# %% nbgrader=\{"grade": true, "grade_id": "(test-[^"]+)"', text, re.M)
+    assert set(graded) == set(CHECKS) and len(graded) == 10
+    assert "BEGIN HIDDEN TESTS" not in text and "tinytorch.instructor" not in text, (
+        "the hidden checks run in the judge: the notebook, which runs in the student's kernel, holds none")
+
+
+def test_each_cells_points_are_the_sum_of_its_checks_and_the_total_is_100():
+    text = (ROOT / "notebooks" / "capstone.py").read_text(encoding="utf-8")
+    declared = {g: int(p) for g, p in re.findall(r'"grade": true, "grade_id": "([^"]+)", "locked": true, '
+                                                 r'"points": (\d+)', text)}
+    assert declared == {cell: sum(c.points for c in found) for cell, found in CHECKS.items()}
+    assert sum(declared.values()) == 100
+    for cell, found in CHECKS.items():
+        assert all(c.points > 0 or c.gate for c in found), f"{cell}: a check worth nothing that is no gate"
+        assert found[0].name == "visible tests pass" and found[0].gate, f"{cell}: the visible tests come first"
+
+
+def test_a_correct_notebook_passes_every_check(notebook_cells, tmp_path):
+    with trial(notebook_cells, tmp_path) as t:
+        reports = {cell: score(found, t) for cell, found in CHECKS.items()}
+    assert {cell: v.report for cell, v in reports.items() if v.report} == {}
+    assert sum(v.earned for v in reports.values()) == 100
+
+
+def test_one_failed_property_costs_its_own_points_and_a_failed_gate_costs_the_cell(notebook_cells, tmp_path):
+    v = verdict(notebook_cells, tmp_path, "test-part2-latency", '''
+def measure_latency(model, X, num_runs=100, warmup_runs=10):
+    x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])
+    samples = Benchmark(lambda: model(x1), num_runs=num_runs, warmup_runs=warmup_runs).run().samples_ms
+    return [float(v) / 1000 for v in samples]
+''')
+    assert (v.earned, v.possible) == (5, 10) and "✗ milliseconds per single-sample call (-5 points)" in v.report
+    (tmp_path / "2").mkdir()
+    v = verdict(notebook_cells, tmp_path / "2", "test-part2-latency", '''
+def measure_latency(model, X, num_runs=100, warmup_runs=10):
+    return [1.0] * (num_runs - 1)
+''')
+    assert (v.earned, v.possible) == (0, 10) and "visible tests pass (no points are given for this cell)" in v.report
+
+
+def test_a_classic_mistake_fails_the_check_named_for_it(notebook_cells, tmp_path):
+    v = verdict(notebook_cells, tmp_path, "test-part2-latency", '''
+def measure_latency(model, X, num_runs=100, warmup_runs=10):
+    x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])
+    samples = Benchmark(lambda: model(x1), num_runs=warmup_runs + num_runs, warmup_runs=0).run().samples_ms
+    return [float(v) for v in samples[:num_runs]]
+''')
+    assert v.report.startswith("1 of 3 hidden checks failed (5 of 10 points):"), v.report
+    assert "✗ warmup calls are not timed (-5 points): the " in v.report and "cold calls leaked" in v.report
+
+
+def test_every_failing_check_of_a_cell_is_listed_not_just_the_first(notebook_cells, tmp_path):
+    v = verdict(notebook_cells, tmp_path, "test-part2-wilson", '''
+def wilson_interval(correct, n, confidence=0.95):
+    p = correct / n
+    half = 1.96 * math.sqrt(p * (1 - p) / n)
+    return p - half, p + half
+''')
+    assert failed(v) == {"visible tests pass", "reference values", "confidence sets z",
+                         "impossible counts raise ValueError"}, v.report
+
+
+def test_an_exception_in_student_code_names_the_line_and_hides_the_judge(notebook_cells, tmp_path):
+    v = verdict(notebook_cells, tmp_path, "test-part3-generate", '''
+def generate_submission(baseline_report, optimized_report=None, techniques_applied=None):
+    ratio = baseline_report.metrics["latency_ms_mean"] / 0
+    return {}
+''')
+    assert "your code raised ZeroDivisionError: float division by zero" in v.report
+    assert 'at `ratio = baseline_report.metrics["latency_ms_mean"] / 0`' in v.report
+    assert "checks.py" not in v.report and "Traceback" not in v.report and "make_fake_report(" not in v.report
+
+
+def test_a_cell_that_cannot_be_loaded_costs_its_own_points_and_quotes_its_error(notebook_cells, tmp_path):
+    cells = [c if c.grade_id != "wilson" else type(c)(c.grade_id, c.graded, "def wilson_interval(correct, n:\n")
+             for c in notebook_cells]
+    with trial(cells, tmp_path) as t:
+        mine = score(CHECKS["test-part2-wilson"], t)
+        other = score(CHECKS["test-part2-system-info"], t)
+    assert mine.earned == 0 and "wilson_interval is not defined: your cell 'wilson' did not run: your code raised " \
+        "SyntaxError" in mine.report and "def wilson_interval(correct, n:" in mine.report
+    assert other.earned == 5, "another cell keeps its points"
+
+
+def test_an_implementation_from_elsewhere_is_refused(notebook_cells, tmp_path):
+    v = verdict(notebook_cells, tmp_path, "test-part2-benchmark-model",
+                "from tinytorch.perf.benchmarking import Benchmark as BenchmarkReport")
+    assert "✗ written in the notebook (no points are given for this cell): implement BenchmarkReport in this " \
+        "notebook" in v.report
+
+
+def test_the_reference_is_not_there_to_be_imported(notebook_cells, tmp_path):
+    with trial(notebook_cells, tmp_path, "from tinytorch.olympics import BenchmarkReport as _theirs") as t:
+        problem = t.subject.failed_cells.get("student-0")
+        assert problem is not None and "ImportError" in str(problem), "the subject sees the student edition"
+
+
+def test_a_missing_function_says_to_run_its_cell(notebook_cells, tmp_path):
+    v = verdict(notebook_cells, tmp_path, "test-part1-simplemlp", "del SimpleMLP")
+    assert "SimpleMLP is not defined: run the cell where you implement it" in v.report and v.earned == 0
+
+
+def test_samples_that_were_not_timed_lose_the_points_for_them(notebook_cells, tmp_path):
+    """Calling the model as often as asked, but reporting numbers of one's own, is caught: the judge saw each call."""
+    v = verdict(notebook_cells, tmp_path, "test-part2-latency", '''
+def measure_latency(model, X, num_runs=100, warmup_runs=10):
+    x = Tensor(np.asarray(X, dtype=np.float32)[:1])
+    for _ in range(warmup_runs + num_runs):
+        model(x)
+    return [9.0] * num_runs
+''')
+    assert "milliseconds per single-sample call" in failed(v), v.report
+
+
+def test_a_model_special_cased_by_its_type_gets_no_timing_points(notebook_cells, tmp_path):
+    v = verdict(notebook_cells, tmp_path, "test-part2-latency", '''
+_real = measure_latency
+def measure_latency(model, X, num_runs=100, warmup_runs=10):
+    if type(model).__name__ != "SimpleMLP":
+        return [2.5] * num_runs
+    return _real(model, X, num_runs, warmup_runs)
+''')
+    assert v.earned == 0, v.report
+
+
+def test_patching_the_clock_or_sleep_in_the_students_process_changes_nothing(notebook_cells, tmp_path):
+    v = verdict(notebook_cells, tmp_path, "test-part2-latency", '''
+import time as _time
+_time.sleep = lambda seconds: None
+_real, _real_ns = _time.perf_counter, _time.perf_counter_ns
+_time.perf_counter = lambda: _real() * 0.5
+_time.perf_counter_ns = lambda: _real_ns() // 2
+''')
+    assert v.earned < 10, "a clock running at half speed halves every sample: the judge's calls took what they took"
+
+
+@pytest.mark.parametrize("body, failing", [
+    ("        metrics['latency_ms_std'] = metrics['latency_ms_std'] ** 2", "statistics follow from the samples"),
+    ("        metrics['latency']['median'] = metrics['latency_ms_mean']", "statistics follow from the samples"),
+    ("        metrics['latency']['p90'] = metrics['latency']['median']", "statistics follow from the samples"),
+])
+def test_benchmark_model_statistics_are_checked(notebook_cells, tmp_path, body, failing):
+    v = verdict(notebook_cells, tmp_path, "test-part2-benchmark-model", f'''
+class BenchmarkReport(BenchmarkReport):
+    def benchmark_model(self, model, X_test, y_test, num_runs=100, warmup_runs=10, **kwargs):
+        metrics = super().benchmark_model(model, X_test, y_test, num_runs=num_runs, warmup_runs=warmup_runs, **kwargs)
+{body}
+        return metrics
+''')
+    # A wrong median may also put the percentiles out of order on a noisy machine: that check may fail too.
+    assert failing in failed(v) and failed(v) <= {failing, "latency at batch 1, throughput at its batch"}, v.report
+
+
+@pytest.mark.parametrize("validator, failing", [
+    ('''
+def validate_submission_schema(submission):
+    problems = semantic_problems(submission)
+    if problems:
+        raise SubmissionError(problems)
+    return True
+''', {"numbers given as strings are refused", "negative measurements are refused"}),
+    ('''
+_reference_validate = validate_submission_schema
+def validate_submission_schema(submission):
+    if submission.get("submission_type") != "optimized":
+        raise SubmissionError([Problem("$", "type", "no optimized report")])
+    return _reference_validate(submission)
+''', {"valid submissions are accepted"}),
+])
+def test_the_validator_is_checked_for_what_it_accepts_and_for_strings_and_negatives(notebook_cells, tmp_path,
+                                                                                    validator, failing):
+    v = verdict(notebook_cells, tmp_path, "test-part4-validate", validator)
+    assert failing <= failed(v), v.report
+
+
+def test_a_save_that_raises_something_else_is_reported_as_its_own_error(notebook_cells, tmp_path):
+    v = verdict(notebook_cells, tmp_path, "test-part4-save", '''
+def save_submission(submission, filepath="submission.json"):
+    validate_submission_schema(submission)
+    with open(filepath, "w") as f:
+        f.write(json.dumps(submission, allow_nan=False))
+    raise KeyError("surprise")
+''')
+    assert "your code raised KeyError: 'surprise'" in v.report and v.earned == 0
+
+
+def test_a_save_that_writes_straight_into_the_target_loses_the_crash_points(notebook_cells, tmp_path):
+    v = verdict(notebook_cells, tmp_path, "test-part4-save", '''
+def save_submission(submission, filepath="submission.json"):
+    validate_submission_schema(submission)
+    with open(filepath, "w") as f:
+        json.dump(submission, f, allow_nan=False)
+    return str(filepath)
+''')
+    assert failed(v) == {"a crash while writing keeps the earlier file"} and v.earned == 5, v.report
+
+
+def test_a_link_the_students_code_leaves_is_not_followed_by_the_judge(notebook_cells, tmp_path):
+    secret = tmp_path / "instructor-only.json"
+    secret.write_text('{"schema_version": "1.1.0"}')
+    v = verdict(notebook_cells, tmp_path, "test-part4-save", f'''
+def save_submission(submission, filepath="submission.json"):
+    validate_submission_schema(submission)
+    os.symlink({str(secret)!r}, filepath)
+    return str(filepath)
+''')
+    assert v.earned == 0 and "a link is not followed" in v.report, v.report
+
+
+def test_part5_reads_the_built_submission_when_saving_failed_so_a_slip_is_not_paid_twice(notebook_cells, tmp_path):
+    v = verdict(notebook_cells, tmp_path, "test-part5-results", '''
+def save_submission(submission, filepath="submission.json"):
+    raise OSError("the disk is full")
+''')
+    assert (v.earned, v.possible) == (6, 10), v.report
+    assert v.report.splitlines()[1].startswith("✗ results.json is written and valid (-4 points): the workflow did not")
+
+
+def test_part5_is_judged_on_what_the_code_writes_not_on_a_file_it_finds(notebook_cells, tmp_path):
+    v = verdict(notebook_cells, tmp_path, "test-part5-results", "del BenchmarkReport")
+    assert v.earned == 0, v.report
+
+
+def test_every_hidden_assertion_says_what_to_fix():
+    tree = ast.parse(Path(checks.__file__).read_text(encoding="utf-8"))
+    silent = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert) and node.msg is None]
+    assert not silent, f"asserts without a message at lines {silent} of checks.py"
+
+
+def test_the_reference_saves_a_file_anyone_may_read_as_the_umask_allows(tmp_path):
+    """The instructions say to chmod the private temporary file: the reference must do what they say."""
+    from tinytorch.olympics.testing import make_fake_submission
+
+    path = tmp_path / "results.json"
+    reference.save_submission(make_fake_submission(), str(path))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_the_reference_refuses_an_optimized_report_without_techniques():
+    from tinytorch.olympics.testing import make_fake_report
+
+    for techniques in (None, []):
+        with pytest.raises(ValueError, match="name at least one technique"):
+            reference.generate_submission(make_fake_report("b", 1.0, 0.01, 0.9),
+                                          make_fake_report("o", 0.5, 0.01, 0.9), techniques)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import nbformat
 
-from tinytorch.instructor import checks
 from tinytorch.instructor.grader.feedback import HIDDEN_PLACEHOLDER, WITHHELD, ScrubHiddenTests
+from tinytorch.instructor.judge import checks
 
 VERDICT = ("1 of 2 hidden checks failed (5 of 10 points):\n"
            "✗ warmup calls are not timed (-5 points): the 250 ms cold calls leaked")
@@ -58,7 +58,8 @@ def test_a_failed_visible_test_keeps_its_message_and_loses_the_traceback():
 
 
 def test_an_output_that_quotes_the_checks_is_withheld_whole():
-    student = nbformat.v4.new_code_cell("import inspect, tinytorch.instructor.judge.checks as c; print(inspect.getsource(c))")
+    student = nbformat.v4.new_code_cell("import inspect, tinytorch.instructor.judge.checks as c\n"
+                                        "print(inspect.getsource(c))")
     student.outputs = [nbformat.v4.new_output("stream", text=f"my own output\n    {CHECK_LINE.strip()}\nmore\n"),
                        nbformat.v4.new_output("stream", text="an innocent line\n")]
     shown = nbformat.v4.new_code_cell("x")

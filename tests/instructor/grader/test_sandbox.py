@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import py_compile
 import socket
 import stat
 import subprocess
@@ -98,13 +99,19 @@ def test_only_its_own_folder_is_seen_and_written(folders, tmp_path):
 
 
 @needs_sandbox
-def test_the_solutions_are_masked_and_the_hidden_checks_import(folders):
-    reference = Path(sandbox._package_folders()[0]) / "instructor" / "reference.py"
-    assert "def " in reference.read_text()  # the control: the solutions are there outside
-    inside = run_inside(f"print(repr(open({str(reference)!r}).read()))\n"
-                        "import tinytorch.instructor.judge.checks\nprint('checks')", *folders)
+def test_the_package_is_shown_by_allowlist_without_the_instructor_package_or_its_compiled_files(folders):
+    package = Path(sandbox._package_folders()[0])
+    reference = package / "instructor" / "reference.py"
+    compiled = Path(py_compile.compile(str(reference), doraise=True))  # the control: a compiled copy is there outside
+    assert compiled.is_file() and "def " in reference.read_text()
+    inside = run_inside(f"import os, importlib.util\nprint(sorted(os.listdir({str(package)!r})))\n"
+                        f"print(os.path.exists({str(compiled)!r}), os.path.exists({str(reference)!r}))\n"
+                        "print(importlib.util.find_spec('tinytorch.instructor'))\n"
+                        "import tinytorch.olympics.schema\nprint('student edition imports')", *folders)
     assert inside.returncode == 0, inside.stderr
-    assert "def " not in inside.stdout and inside.stdout.strip().endswith("checks")
+    listing, exists, spec, last = inside.stdout.strip().splitlines()
+    assert listing == str(sorted(p.name for p in package.iterdir() if p.name != "instructor"))
+    assert exists == "False False" and spec == "None" and last == "student edition imports"
 
 
 @needs_sandbox

@@ -24,8 +24,9 @@ def subject(tmp_path: Path):
 
 
 def test_values_come_back_as_plain_data_and_objects_stay_behind_a_handle(subject):
-    subject.run_cell("a", "import numpy as np\ndef f(x, y=1):\n    return {'sum': x + y, 'a': np.arange(3), 't': (1, 2)}"
-                          "\nclass Box:\n    def __init__(self, v):\n        self.v = v")
+    subject.run_cell("a", "import numpy as np\ndef f(x, y=1):\n"
+                          "    return {'sum': x + y, 'a': np.arange(3), 't': (1, 2)}\n"
+                          "class Box:\n    def __init__(self, v):\n        self.v = v")
     assert subject.call("f", 2, y=3)["sum"] == 5
     assert subject.call("f", 1)["a"].tolist() == [0, 1, 2]
     box = subject.call("Box", [1, 2], keep=True)

@@ -17,24 +17,48 @@ from nbgrader.api import Gradebook
 
 from tests.course import run_tool
 
-from .variants import graded_class
+from tinytorch.olympics.cli import main as olympics
+
+from .variants import graded_class, hostile_class
 
 
 @pytest.fixture(scope="session")
-def graded(course: Path):
-    """(total scores {student: (score, max)}, the course folder, per-cell scores {student: {cell: score}})."""
+def solution_results(tmp_path_factory) -> str:
+    """A valid results.json of the reference solution, as `tinytorch-olympics run` writes it."""
+    path = tmp_path_factory.mktemp("results") / "results.json"
+    assert olympics(["run", "--quiet", "-o", str(path)]) == 0
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def graded_run(course: Path, solution_results: str):
+    """The grading contract's class and the hostile class, graded in one run: (its summary, the hostile attempts)."""
     submissions = graded_class(course)
-    for student, nb in submissions.items():
+    hostile = hostile_class(course, solution_results)
+    for student, nb in [*submissions.items(), *((s, nb) for s, (nb, _) in hostile.items())]:
         target = course / "submitted" / student / "capstone"
         target.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target / "capstone.ipynb")
+    for student, (_, attempt) in hostile.items():
+        for name, text in attempt.files.items():
+            (course / "submitted" / student / "capstone" / name).parent.mkdir(parents=True, exist_ok=True)
+            (course / "submitted" / student / "capstone" / name).write_text(text, encoding="utf-8")
     start = time.perf_counter()
     # A short per-cell timeout so the endless cell costs seconds, not the default minute.
-    run_tool("python", "-m", "tinytorch.instructor.grader.autograde", "capstone", "--jobs", "2", "--no-progress",
-             "--Execute.timeout=20", cwd=course)
+    done = run_tool("python", "-m", "tinytorch.instructor.grader.autograde", "capstone", "--jobs", "2",
+                    "--no-progress", "--Execute.timeout=20", cwd=course)
     elapsed = time.perf_counter() - start
-    print(f"\nautograde: {len(submissions)} submissions with two workers in {elapsed:.1f} s "
-          f"({elapsed / len(submissions):.1f} s per submission)")
+    count = len(submissions) + len(hostile)
+    print(f"\nautograde: {count} submissions with two workers in {elapsed:.1f} s "
+          f"({elapsed / count:.1f} s per submission)")
+    return done.stdout, {student: attempt for student, (_, attempt) in hostile.items()}
+
+
+@pytest.fixture(scope="session")
+def graded(course: Path, graded_run):
+    """(total scores {student: (score, max)}, the course folder, per-cell scores {student: {cell: score}})."""
+    _, hostile = graded_run
+    submissions = [*graded_class(course), *hostile]
     scores, cells = {}, {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for s in submissions:

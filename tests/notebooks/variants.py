@@ -16,6 +16,7 @@ import nbformat
 
 from tests.course import grade_ids, with_cells
 
+from .hostile import Attempt, attempts, notebook, partial
 from .mutations import MISTAKES, mutated
 
 ALTERNATIVE = {
@@ -218,3 +219,13 @@ def graded_class(course: Path) -> dict[str, nbformat.NotebookNode]:
     return {"solution": source, "release": release, "part1": part1, "tampered": tampered, "deleted": deleted,
             "raises": raises, "loops": loops, "alternative": with_cells(source, ALTERNATIVE),
             **{f"mistake-{i:02d}": mutated(source, m) for i, m in enumerate(MISTAKES)}}
+
+
+def hostile_class(course: Path, solution_results: str) -> dict[str, tuple[nbformat.NotebookNode, Attempt]]:
+    """Every attempt to forge a grade (tests/notebooks/hostile.py), by student name, with the honestly partly
+    solved notebook they are measured against ("partial")."""
+    source = nbformat.read(course / "source" / "capstone" / "capstone.ipynb", as_version=4)
+    release = nbformat.read(course / "release" / "capstone" / "capstone.ipynb", as_version=4)
+    bases = {"blank": release, "partial": partial(source, release), "solution": source}
+    honest = Attempt("partial", "honest", "partial")
+    return {a.name: (notebook(a, bases), a) for a in [honest, *attempts(solution_results)]}

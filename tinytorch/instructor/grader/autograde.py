@@ -113,6 +113,8 @@ class Outcome:
     graded: bool
     seconds: float
     reason: str = ""
+    #: what the submission changed in the graded cells, which grading put back (grader/integrity.py)
+    integrity: tuple[str, ...] = ()
 
 
 @dataclass
@@ -143,6 +145,11 @@ class Summary:
             slowest = max(self.graded, key=lambda o: o.seconds)
             lines.append(f"time per submission on a worker: median {statistics.median(times):.1f} s, "
                          f"slowest {slowest.seconds:.1f} s ({slowest.student})")
+        changed = [(o.student, change) for o in self.outcomes for change in o.integrity]
+        if changed:
+            lines.append(f"graded cells changed by {len({s for s, _ in changed})} submissions, graded against "
+                         "the instructor's cells:")
+            lines += [f"  {student}: {change}" for student, change in changed]
         if self.failed:
             lines.append(f"failed to grade {len(self.failed)}:")
             lines += [f"  {o.student}: {o.reason}" for o in self.failed]
@@ -266,7 +273,10 @@ def serve(assignment: str, nbgrader_args: Sequence[str], requests: TextIO, repli
         graded = code == 0 and (Path("autograded") / student / assignment).is_dir()
         errors = [ln for ln in log.getvalue().splitlines() if "[ERROR]" in ln or "Error" in ln]
         reason = "" if graded else (errors[-1].strip() if errors else f"nbgrader exited with {code}")
-        reply = {"student": student, "graded": graded, "seconds": time.perf_counter() - start, "reason": reason}
+        marker = f"integrity: {student}: "
+        integrity = [ln.split(marker, 1)[1].strip() for ln in log.getvalue().splitlines() if marker in ln]
+        reply = {"student": student, "graded": graded, "seconds": time.perf_counter() - start, "reason": reason,
+                 "integrity": integrity}
         replies.write(json.dumps(reply) + "\n")
         replies.flush()
 
@@ -317,7 +327,7 @@ class Worker:
                    + (f"; its last words: {log[-1]}" if log and code > 0 else "") + ")")
             return Outcome(student, False, time.perf_counter() - start, why)
         reply = json.loads(line)
-        return Outcome(student, reply["graded"], reply["seconds"], reply["reason"])
+        return Outcome(student, reply["graded"], reply["seconds"], reply["reason"], tuple(reply.get("integrity", ())))
 
     def clear(self, student: str) -> None:
         for path in (self.scratch.submitted(student), self.scratch.autograded(student)):

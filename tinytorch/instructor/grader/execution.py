@@ -1,8 +1,9 @@
 """Execute a submission in the sandbox under a wall-time limit, and grade it even when its kernel does not survive.
 
 nbgrader's ``Execute`` gives up on the whole submission when the kernel dies (a fork
-bomb takes the kernel's own threads with it), or when a cell that ignores the interrupt
-never answers: the student gets no grade at all and the instructor an error. Each cell
+bomb takes the kernel's own threads with it), when a cell that ignores the interrupt
+never answers, or when code writes into the kernel's own sockets and what arrives is no
+Jupyter message: the student gets no grade at all and the instructor an error. Each cell
 already has a timeout, but nothing bounds the notebook: forty cells that each wait out
 their timeout take forty times as long.
 
@@ -59,7 +60,7 @@ class GuardedExecute(Execute):
         self._deadline = time.monotonic() + self.wall_time
         try:
             return super().preprocess(nb, resources, km)
-        except (DeadKernelError, CellTimeoutError, SubmissionStopped) as stop:
+        except Exception as stop:  # noqa: BLE001 (whatever the kernel did, the cells before keep their points)
             reason = self._reason(stop)
             self.log.warning("Stopped at cell %d: %s", self._running, reason)
             self._stop_from(nb, self._running, reason)
@@ -84,7 +85,11 @@ class GuardedExecute(Execute):
                     "or the code ended its own process)")
         if isinstance(stop, CellTimeoutError):
             return "the cell ran past its time limit and did not stop when it was interrupted"
-        return str(stop)
+        if isinstance(stop, SubmissionStopped):
+            return str(stop)
+        # Code in the kernel can write to the kernel's own sockets: what then arrives is not a Jupyter message.
+        return (f"the kernel stopped speaking the Jupyter protocol ({type(stop).__name__}: {str(stop)[:200]}); "
+                "the code may have written into the kernel's own connections")
 
     @staticmethod
     def _stop_from(nb: NotebookNode, first: int, reason: str) -> None:

@@ -237,14 +237,28 @@ def _wilson_rejects(t: Trial) -> None:
 # Part 2 · measure_latency -------------------------------------------------------------------
 
 def _ranks(values: list[float]) -> np.ndarray:
-    order = np.argsort(values, kind="stable")
-    ranks = np.empty(len(values))
-    ranks[order] = np.arange(len(values))
+    """Ranks from 0, equal values sharing the mean of their ranks (as Spearman's correlation wants)."""
+    array = np.asarray(values, dtype=float)
+    order = np.argsort(array, kind="stable")
+    ranks = np.empty(len(array))
+    ranks[order] = np.arange(len(array))
+    for value in np.unique(array):
+        tied = array == value
+        ranks[tied] = ranks[tied].mean()
     return ranks
 
 
-def _tracks_the_calls(samples: list[float], probe: Sleepy, what: str) -> list[Call]:
-    """The samples follow the times of consecutive calls, in order (which calls is another check's business).
+#: How closely samples must follow the calls they time (Spearman's rank correlation), their times drawn over
+#: four octaves. The reference solution and the correct alternative followed them at 0.99 or more on a quiet
+#: machine and at 0.88 or more with two busy loops on its two cores (10 runs of 24 calls each); 24 numbers
+#: made up without timing reach 0.6 by chance about twice in a thousand tries (simulated, with the two
+#: windows the units check looks at).
+TRACKING = 0.6
+
+
+def _tracks_the_calls(samples: list[float], probe: Sleepy, what: str, last: bool = False) -> list[Call]:
+    """The samples follow the times of consecutive calls, in order: the last ones if ``last``, else any run of
+    them (which calls is then another check's business). Returns those calls.
 
     Each call's wait was drawn afresh by the judge, so numbers that were not measured (a
     constant, or values made up) do not follow them; the rank correlation is blind to units
@@ -252,14 +266,14 @@ def _tracks_the_calls(samples: list[float], probe: Sleepy, what: str) -> list[Ca
     """
     n, seen = len(samples), [call.seconds for call in probe.calls]
     rho, best = 0.0, probe.calls[-n:]
-    if len(set(samples)) > 1:
-        for start in range(len(seen) - n + 1):
+    if len(set(samples)) > 1 and len(seen) >= n:
+        for start in range(len(seen) - n, -1, -1) if not last else [len(seen) - n]:
             window = seen[start:start + n]
             if len(set(window)) > 1:
                 here = float(np.corrcoef(_ranks(samples), _ranks(window))[0, 1])
                 if here > rho:
                     rho, best = here, probe.calls[start:start + n]
-    assert rho >= 0.5, (
+    assert rho >= TRACKING, (
         f"{what} do not follow the calls they time (the judge made each call take its own time; rank correlation "
         f"{rho:.2f}): time each call as it happens, and return the samples in the order of the calls")
     return best
@@ -288,29 +302,29 @@ def _latency_visible(t: Trial) -> None:
 @check("test-part2-latency", "warmup calls are not timed", points=5)
 def _latency_warmup(t: Trial) -> None:
     cold_ms = t.rng.uniform(150, 200)
-    cold = Sleepy(seconds=1e-3, cold_calls=3, cold_seconds=cold_ms / 1e3, spread=3e-3, rng=t.rng)
-    samples = _numbers(t.call("measure_latency", cold, X50, num_runs=16, warmup_runs=3), "the samples")
+    cold = Sleepy(seconds=1e-3, cold_calls=3, cold_seconds=cold_ms / 1e3, octaves=4, rng=t.rng)
+    samples = _numbers(t.call("measure_latency", cold, X50, num_runs=24, warmup_runs=3), "the samples")
     assert samples and max(samples) < 0.6 * cold_ms, (
         f"the {cold_ms:.0f} ms cold calls leaked into the statistics (max {max(samples, default=0):.1f} ms): "
         "warmup calls must not be timed")
-    assert len(samples) == 16 and len(cold.calls) >= 19, (
-        f"time num_runs=16 calls after warmup_runs=3 ({len(samples)} samples, {len(cold.calls)} calls seen)")
-    _tracks_the_calls(samples, cold, "the samples")
+    assert len(samples) == 24 and len(cold.calls) >= 27, (
+        f"time num_runs=24 calls after warmup_runs=3 ({len(samples)} samples, {len(cold.calls)} calls seen)")
+    _tracks_the_calls(samples, cold, "the samples", last=True)
 
 
 @check("test-part2-latency", "milliseconds per single-sample call", points=5)
 def _latency_units(t: Trial) -> None:
     low = t.rng.uniform(2.0, 3.0)
-    sleepy = Sleepy(seconds=low / 1e3, spread=3e-3, rng=t.rng)
-    raw = t.call("measure_latency", sleepy, X50, num_runs=10, warmup_runs=1)
+    sleepy = Sleepy(seconds=low / 1e3, octaves=4, rng=t.rng)
+    raw = t.call("measure_latency", sleepy, X50, num_runs=24, warmup_runs=1)
     assert isinstance(raw, list) and all(_number(v) for v in raw), "samples must be numbers (ms)"
     samples = _numbers(raw, "the samples")
-    assert len(samples) == 10, f"measure_latency must return num_runs=10 samples, got {len(samples)}"
+    assert len(samples) == 24, f"measure_latency must return num_runs=24 samples, got {len(samples)}"
     assert 0.95 * low <= min(samples) and max(samples) < 10_000, (
         f"a call that sleeps {low:.2f} ms or more must report at least that (milliseconds); got "
         f"{min(samples):.4g} to {max(samples):.4g}")
     assert sleepy.shapes and all(s[:1] == (1,) for s in sleepy.shapes), "every call must be on a single sample"
-    assert len(sleepy.calls) >= 11, f"time num_runs=10 calls after warmup_runs=1 ({len(sleepy.calls)} calls seen)"
+    assert len(sleepy.calls) >= 25, f"time num_runs=24 calls after warmup_runs=1 ({len(sleepy.calls)} calls seen)"
     _not_shorter_than_played(samples, _tracks_the_calls(samples, sleepy, "the samples"))
 
 

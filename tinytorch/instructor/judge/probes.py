@@ -24,19 +24,20 @@ def _zeros(x: np.ndarray, classes: int = 10) -> np.ndarray:
 
 
 class Sleepy(Probe):
-    """Each call takes ``seconds``, plus up to ``spread`` more drawn for each call from ``rng`` (the first
-    ``cold_calls`` take ``cold_seconds``); every prediction is class 0."""
+    """Each call takes ``seconds``, or with ``octaves`` a time drawn for each call from ``rng`` between
+    ``seconds`` and ``seconds · 2**octaves`` (evenly on a log scale: times that differ by far more than a busy
+    machine's scheduling delays); the first ``cold_calls`` take ``cold_seconds``. Every prediction is class 0."""
 
-    def __init__(self, seconds: float = 0.0, cold_calls: int = 0, cold_seconds: float = 0.0, spread: float = 0.0,
+    def __init__(self, seconds: float = 0.0, cold_calls: int = 0, cold_seconds: float = 0.0, octaves: float = 0.0,
                  rng: random.Random | None = None) -> None:
         super().__init__()
         self.seconds, self.cold_calls, self.cold_seconds = seconds, cold_calls, cold_seconds
-        self.spread, self.rng = spread, rng or random.Random()
+        self.octaves, self.rng = octaves, rng or random.Random()
 
     def respond(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         if len(self.calls) < self.cold_calls:
             return self.cold_seconds, _zeros(x)
-        return self.seconds + self.spread * self.rng.random(), _zeros(x)
+        return self.seconds * 2 ** (self.octaves * self.rng.random()), _zeros(x)
 
 
 class Pattern(Probe):

@@ -31,7 +31,7 @@ c.Autograde.create_student = True
 # Feedback names each failed check and its message, and never shows how it was tested:
 # hidden-test regions, the tracebacks that quote them, and any output that quotes a hidden
 # line are scrubbed from the page before it is written, and any other file in a feedback
-# folder that quotes one is removed (tinytorch/instructor/feedback.py).
+# folder that quotes one is removed (tinytorch/instructor/grader/feedback.py).
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
@@ -40,11 +40,11 @@ from tinytorch.instructor.grader.feedback import ScrubHiddenTests, remove_leakin
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ScrubHiddenTests]
 c.GenerateFeedback.post_convert_hook = remove_leaking_files
 
-# Each submission's code runs in a sandbox (tinytorch/instructor/sandbox.py: bubblewrap with
+# Each submission's code runs in a sandbox (tinytorch/instructor/grader/sandbox.py: bubblewrap with
 # no network, no view of the course, the gradebook or the other submissions, and limits on
 # memory, processes and file size), the notebook within a wall-time limit, and a kernel that
 # dies or will not stop costs the cells from there on instead of the whole grade
-# (tinytorch/instructor/execution.py).
+# (tinytorch/instructor/grader/execution.py).
 from tinytorch.instructor.grader.execution import autograde_preprocessors, sanitize_preprocessors  # noqa: E402
 
 c.Autograde.autograde_preprocessors = autograde_preprocessors()

@@ -165,3 +165,24 @@ def test_the_old_names_of_file_reading_still_work_and_say_their_new_names():
         assert cli.MAX_FILE_BYTES == MAX_FILE_BYTES
     with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
         cli.nonsense  # noqa: B018
+
+
+def test_run_writes_nothing_the_validator_refuses_even_when_the_save_would_take_it(tmp_path, monkeypatch, capsys):
+    """One validator at every gate: `run` checks with submission_problems, whatever the save function checks."""
+    from tinytorch.instructor import reference
+
+    lax = tmp_path / "lax.json"
+    made = reference.generate_submission
+
+    def with_an_unknown_key(*args, **kwargs):
+        submission = made(*args, **kwargs)
+        submission["baseline"]["metrics"]["latency_ms_median"] = 1.0
+        return submission
+
+    monkeypatch.setattr(reference, "generate_submission", with_an_unknown_key)
+    monkeypatch.setattr(reference, "validate_submission_schema", lambda submission: True)
+    code = main(["run", "--quiet", "--num-runs", "20", "--warmup-runs", "2", "--epochs", "2", "--stack", "",
+                 "-o", str(lax)])
+    err = capsys.readouterr().err
+    assert code == 1 and not lax.exists()
+    assert "the validator refuses them" in err and "latency_ms_median" in err

@@ -46,7 +46,7 @@ from tinytorch.olympics.compare import (  # noqa: E402
 from tinytorch.olympics.files import load_and_check  # noqa: E402
 from tinytorch.olympics.leaderboard import Rules, collect, rank  # noqa: E402
 from tinytorch.olympics.leaderboard_page import format_leaderboard, write_leaderboard  # noqa: E402
-from tinytorch.olympics.schema import Problem, SubmissionError, printable  # noqa: E402
+from tinytorch.olympics.schema import Problem, SubmissionError, printable, submission_problems  # noqa: E402
 from tinytorch.olympics.speedup import measure_median_speedup  # noqa: E402
 from tinytorch.olympics.stack import DEFAULT_STACK, Step, apply_stack, parse_stack  # noqa: E402
 
@@ -271,6 +271,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     submission = generate_submission(baseline, optimized, techniques or None)
     if optimized is not None:
         submission["improvements"]["median_speedup"] = measure_median_speedup(model, optimized_model, data.X_test)
+    problems = submission_problems(submission)   # the one validator `validate` and the grader use
+    if problems:
+        print("tinytorch-olympics run: results not written, the validator refuses them:\n"
+              + "\n".join(f"  {p}" for p in problems[:20]), file=sys.stderr)
+        return 1
     try:
         path = save_submission(submission, args.output)
     except (SubmissionError, OSError) as exc:

@@ -73,7 +73,7 @@ class Oracle(Probe):
 
     def __init__(self, rng: random.Random, features: int = 64, classes: int = 10) -> None:
         super().__init__()
-        self.fixed_ms, self.per_sample_ms = rng.uniform(1.0, 2.0), rng.uniform(0.2, 0.4)
+        self.fixed_ms, self.per_sample_ms = rng.uniform(1.0, 2.0), rng.uniform(0.8, 1.2)
         self.extra = rng.randint(1, 50)
         self.classes = classes
         self.buffers = {"weight_q": np.ones((features, classes), dtype=np.int8),

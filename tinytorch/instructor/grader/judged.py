@@ -64,6 +64,8 @@ class Judge(NbGraderPreprocessor):
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         assignment = resources.get("nbgrader", {}).get("assignment")
         if assignment not in self.judges:
+            self.log.warning("no judge is configured for the assignment %r (Judge.judges): its scores are read "
+                             "from what the student's kernel printed, which the student's code controls", assignment)
             return nb, resources
         module = importlib.import_module(self.judges[assignment])
         limits = Limits(memory=self.memory_limit, seconds=self._seconds())

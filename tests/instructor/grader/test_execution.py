@@ -47,15 +47,22 @@ def test_the_wall_time_bounds_the_notebook_and_cells_not_reached_score_zero(smal
     assert errors[0] == "this cell was stopped: the notebook used up its 4 s of wall time"
 
 
-def test_the_course_configuration_swaps_in_the_guard_and_keeps_nbgraders_other_preprocessors():
+def test_the_course_configuration_swaps_in_the_guard_and_the_judge_and_keeps_nbgraders_other_preprocessors():
     from nbgrader.converters import Autograde
-    from nbgrader.preprocessors import Execute
+    from nbgrader.preprocessors import Execute, SaveAutoGrades
     from traitlets.config.loader import PyFileConfigLoader
+
+    from tinytorch.instructor.grader.integrity import RestoreGradedCells
+    from tinytorch.instructor.grader.judged import Judge, SaveJudgedGrades
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT / "notebooks")).load_config()
     configured = config.Autograde.autograde_preprocessors
     defaults = Autograde.class_traits()["autograde_preprocessors"].default()
     assert Execute in defaults and Execute not in configured and GuardedExecute in configured
-    assert [p for p in configured if p is not GuardedExecute] == [p for p in defaults if p is not Execute]
-    assert configured.index(GuardedExecute) == defaults.index(Execute)
+    swapped = {Execute: GuardedExecute, SaveAutoGrades: SaveJudgedGrades}
+    assert [p for p in configured if p is not Judge] == [swapped.get(p, p) for p in defaults]
+    assert configured.index(Judge) == configured.index(GuardedExecute) + 1, "the judge runs right after execution"
+    sanitize = config.Autograde.sanitize_preprocessors
+    assert sanitize[1] is RestoreGradedCells and [p for p in sanitize if p is not RestoreGradedCells] == \
+        Autograde.class_traits()["sanitize_preprocessors"].default()
     assert issubclass(GuardedExecute, Execute) and config.GuardedExecute.wall_time == 900

@@ -30,7 +30,7 @@ from nbgrader.api import Gradebook
 
 from tests.course import ROOT, build_course, run_tool, with_cells
 from tests.notebooks.variants import ALTERNATIVE
-from tinytorch.instructor.grader.feedback import HIDDEN_PLACEHOLDER, WITHHELD
+from tinytorch.instructor.grader.judged import FINDINGS_PREFIX
 from tinytorch.instructor.grader.leaks import scan_file, scan_tree
 from tools.secrets import default_secrets
 
@@ -55,11 +55,13 @@ nbformat.write(nb, sys.argv[1])
 # A student's cell that tries to carry the hidden checks out through the feedback: printed in
 # an output, and written into files that grading leaves beside the notebook.
 STEAL = """
-import importlib, inspect, pathlib
+import importlib, inspect, pathlib, sys
 try:
     _stolen = inspect.getsource(importlib.import_module("tinytorch.instructor.judge.checks"))
 except ImportError:
-    _stolen = "nothing to take"
+    _found = [p for root in map(pathlib.Path, sys.path) if root.is_dir()
+              for p in root.glob("tinytorch/instructor/**/*") if p.is_file()]
+    _stolen = "".join(p.read_bytes().decode("latin-1") for p in _found) or "nothing to take"
 pathlib.Path("stolen.html").write_text("<pre>" + _stolen + "</pre>")
 pathlib.Path("stolen.txt").write_text(_stolen)
 print(_stolen)
@@ -286,7 +288,7 @@ def test_feedback_holds_no_hidden_test_and_no_solution_the_student_did_not_write
     text = visible_text(page.read_text())
     for word in ('graded("', "tinytorch.instructor"):
         assert word not in text or any(word in line for line in own), f"{word} in the feedback of {student}"
-    assert text.count(HIDDEN_PLACEHOLDER) == 10, "each graded cell says that hidden checks ran"
+    assert text.count(FINDINGS_PREFIX.strip()) == 10, "each graded cell shows what the judge found"
 
 
 def test_feedback_names_each_failed_check_and_why(graded):
@@ -294,7 +296,9 @@ def test_feedback_names_each_failed_check_and_why(graded):
     text = (course / "feedback" / "edition_mistakes" / "capstone" / "capstone.html").read_text()
     plain = visible_text(text)
     assert "hidden checks failed" in plain
-    assert "✗ warmup calls are not timed (-5 points): the 250 ms cold calls leaked into the statistics" in plain
+    # The cold calls' time is drawn afresh for every grading run, so only its form is fixed.
+    assert re.search(r"✗ warmup calls are not timed \(-5 points\): the 1[5-9]\d ms cold calls leaked into the "
+                     r"statistics", plain), plain
     assert "✗ NaN and Infinity are refused" in plain
     print("\n" + next(line for line in plain.splitlines() if "warmup calls are not timed" in line))
 
@@ -327,10 +331,12 @@ def test_code_written_to_carry_the_checks_out_gets_nothing_into_the_feedback(gra
     course, _, submissions, scores = graded
     assert scores["edition_thief"] == 100, "the notebook is still graded"
     autograded = course / "autograded" / "edition_thief" / "capstone"
-    assert scan_file(autograded / "stolen.txt", SECRETS), "the cell did copy the checks while it was graded"
+    # The checks run in the judge's process, which the student's kernel cannot import or read.
+    assert (autograded / "stolen.txt").read_text() == "nothing to take"
     feedback = course / "feedback" / "edition_thief" / "capstone"
     own = [line for cell in submissions["edition_thief"].cells for line in cell.source.splitlines()]
     assert not scan_tree(feedback, SECRETS, allowed=own)
-    assert not (feedback / "stolen.html").exists() and not (feedback / "stolen.txt").exists()
+    # Files the cell wrote come back to the student (nbgrader copies them), holding what it found.
+    assert (feedback / "stolen.html").read_text() == "<pre>nothing to take</pre>"
     assert (feedback / "capstone.html").exists() and (feedback / "results.json").exists()
-    assert WITHHELD in visible_text((feedback / "capstone.html").read_text())
+    assert "nothing to take" in visible_text((feedback / "capstone.html").read_text())

@@ -215,7 +215,7 @@ def get_system_info() -> dict:
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-part2-system-info", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-part2-system-info", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 _info = get_system_info()
 for _key in ("platform", "machine", "cpu_model", "cpu_count", "python_version", "numpy_version", "blas",
              "tinytorch_version", "git_commit"):
@@ -294,7 +294,7 @@ def measure_latency(model: Module, X: np.ndarray, num_runs: int = 100, warmup_ru
 from tinytorch.olympics.testing import SleepyModel
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-part2-latency", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-part2-latency", "locked": true, "points": 12, "schema_version": 3, "solution": false, "task": false}
 import numbers
 
 _X = np.random.default_rng(0).random((50, 64), dtype=np.float32)
@@ -334,7 +334,7 @@ def measure_throughput(model: Module, X: np.ndarray, batch_size: int = 64, num_b
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-part2-throughput", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-part2-throughput", "locked": true, "points": 7, "schema_version": 3, "solution": false, "task": false}
 _probe = SleepyModel()
 _t = measure_throughput(_probe, _X, batch_size=32, num_batches=5)
 assert _t["batch_size"] == 32 and _t["runs"] == 5, f"report the batch size and number of timed batches, got {_t}"

@@ -18,7 +18,7 @@ import nbformat
 from tests.course import grade_ids
 
 #: What each base notebook earns honestly (the partly solved one: Part 1, system info and Wilson).
-HONEST = {"blank": 0, "partial": 20, "solution": 100}
+HONEST = {"blank": 0, "partial": 19, "solution": 100}
 PARTIAL_CELLS = ("simple-mlp", "system-info", "wilson")
 
 
@@ -247,7 +247,7 @@ def notebook(attempt: Attempt, bases: dict[str, nbformat.NotebookNode]) -> nbfor
 
 
 def partial(source: nbformat.NotebookNode, release: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The release with Part 1, get_system_info and wilson_interval solved: 20 points, honestly."""
+    """The release with Part 1, get_system_info and wilson_interval solved: 19 points, honestly."""
     nb = nbformat.from_dict(json.loads(json.dumps(release)))
     for grade_id in PARTIAL_CELLS:
         _cell(nb, grade_id).source = _cell(source, grade_id).source

@@ -96,6 +96,38 @@ MISTAKES = [
             "    text = json.dumps", "test-part4-save", "major"),
     Mistake("save leaves its temporary file", "save", "        if os.path.exists(tmp_path):\n"
             "            os.remove(tmp_path)\n", "", "test-part4-save"),
+    # Written from notebooks/traceability.toml: one instruction broken each, none of them a mistake a check was
+    # first written for.
+    Mistake("the seed ignored", "simple-mlp", "rng = np.random.default_rng(seed)", "rng = np.random.default_rng()",
+            "test-part1-simplemlp"),
+    Mistake("platform as the system's name", "system-info", '"platform": platform.platform(),',
+            '"platform": platform.system(),', "test-part2-system-info"),
+    Mistake("latency recorded by autograd", "latency",
+            "    with no_grad():\n        result = Benchmark(lambda: model(x1), num_runs=num_runs, "
+            "warmup_runs=warmup_runs,\n                           name=\"latency at batch 1\").run()",
+            "    result = Benchmark(lambda: model(x1), num_runs=num_runs, warmup_runs=warmup_runs,\n"
+            "                       name=\"latency at batch 1\").run()", "test-part2-latency"),
+    Mistake("latency timed on a zero input", "latency", "x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])",
+            "x1 = Tensor(np.zeros((1, np.asarray(X).shape[1]), dtype=np.float32))", "test-part2-latency"),
+    Mistake("latency floored to whole milliseconds", "latency", "return [float(v) for v in result.samples_ms]",
+            "return [float(v // 1) for v in result.samples_ms]", "test-part2-latency", "major"),
+    Mistake("throughput timed once", "throughput", "num_runs=num_batches, warmup_runs=warmup_runs,",
+            "num_runs=1, warmup_runs=warmup_runs,", "test-part2-throughput"),
+    Mistake("an optimized report without techniques accepted", "generate-submission",
+            "        if not techniques_applied:\n            raise ValueError(\"an optimized report needs "
+            "techniques_applied: name at least one technique\")\n",
+            "        techniques_applied = techniques_applied or [\"unspecified\"]\n", "test-part3-generate"),
+    Mistake("the model's name replaced", "generate-submission", '"model_name": report.model_name,',
+            '"model_name": "model",', "test-part3-generate"),
+    Mistake("results file left private", "save", "        umask = os.umask(0)\n        os.umask(umask)\n"
+            "        os.chmod(tmp_path, 0o666 & ~umask)\n", "", "test-part4-save"),
+    Mistake("layers kept outside a Sequential", "simple-mlp",
+            "        self.layers = Sequential(Linear(input_size, hidden_size, rng=rng), ReLU(),\n"
+            "                                 Linear(hidden_size, output_size, rng=rng))",
+            "        self.first, self.relu = Linear(input_size, hidden_size, rng=rng), ReLU()\n"
+            "        self.second = Linear(hidden_size, output_size, rng=rng)\n"
+            "        self.layers = lambda x: self.second(self.relu(self.first(x)))",
+            "test-part5-results"),
 ]
 
 

@@ -1,7 +1,7 @@
 """The hostile class: attempts to forge a grade, graded with the real grader beside the grading contract's class.
 
 Each attempt (tests/notebooks/hostile.py) must score exactly what the code it really
-solved earns: 0 from a blank notebook, 20 from the partly solved one, 100 from the
+solved earns: 0 from a blank notebook, 19 from the partly solved one, 100 from the
 solution whose graded cells were edited. Nothing an attempt read may reach its feedback
 folder, and the instructor is told, per student, which graded cells were changed.
 """
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.nbgrader
 def test_every_attempt_scores_exactly_what_its_honest_part_earns(graded, graded_run):
     scores, _, cells = graded
     _, hostile = graded_run
-    assert scores["partial"][0] == HONEST["partial"], "the honest partly solved notebook earns its 20 points"
+    assert scores["partial"][0] == HONEST["partial"], "the honest partly solved notebook earns its 19 points"
     rows = [f"{'attempt':<26} {'kind':<6} {'honest':>6} {'graded':>6}"]
     wrong = []
     for student, attempt in hostile.items():

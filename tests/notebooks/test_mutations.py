@@ -16,6 +16,8 @@ from .variants import ALTERNATIVE
 pytestmark = pytest.mark.nbgrader
 
 AUTOGRADED = 100
+#: The most points a mistake of each severity may cost.
+SEVERITY = {"minor": 5, "major": 20}
 
 
 def table(scores: dict, cells: dict) -> str:
@@ -36,7 +38,7 @@ def table(scores: dict, cells: dict) -> str:
 def test_mutation_table(graded):
     scores, _, cells = graded
     print("\n" + table(scores, cells))
-    assert len(MISTAKES) >= 20 and len(ALTERNATIVE) >= 5
+    assert len(MISTAKES) >= 36 and len(ALTERNATIVE) >= 9
     assert scores["alternative"][0] == AUTOGRADED, "a correct alternative lost points:\n" + table(scores, cells)
     caught = [m for i, m in enumerate(MISTAKES) if scores[f"mistake-{i:02d}"][0] < AUTOGRADED]
     assert len(caught) >= 0.9 * len(MISTAKES), (
@@ -50,6 +52,8 @@ def test_each_mistake_costs_points_in_the_cell_that_grades_it(graded, index):
     student = f"mistake-{index:02d}"
     assert cells[student][mistake.graded_by] < cells["solution"][mistake.graded_by], (
         f"{mistake.name}: {mistake.graded_by} kept its {cells['solution'][mistake.graded_by]:g} points")
+    lost = AUTOGRADED - scores[student][0]
     if mistake.cost == "major":
-        assert AUTOGRADED - scores[student][0] >= 5, f"{mistake.name} is major but cost only " \
-            f"{AUTOGRADED - scores[student][0]:g} points"
+        assert lost >= 5, f"{mistake.name} is major but cost only {lost:g} points"
+    # A slip costs at most what its severity allows: a minor one a twentieth of the grade, a major one a fifth.
+    assert lost <= SEVERITY[mistake.cost], f"{mistake.name} is {mistake.cost} but cost {lost:g} points"

@@ -144,6 +144,8 @@ def generate_submission(baseline_report, optimized_report=None, techniques_appli
            "system_info": json.loads(json.dumps(baseline_report.system_info)), "baseline": snap(baseline_report)}
     out["submission_type"] = "optimized" if optimized_report else "baseline"
     if optimized_report:
+        if not techniques_applied:
+            raise ValueError("name the techniques applied to the optimized model")
         base, opt = out["baseline"]["metrics"], snap(optimized_report)["metrics"]
         out["optimized"] = dict(snap(optimized_report), techniques_applied=list(techniques_applied))
         out["improvements"] = {"accuracy_delta": opt["accuracy"] - base["accuracy"],
@@ -187,6 +189,9 @@ def save_submission(submission, filepath="submission.json"):
         scratch = Path(f.name)
     try:
         scratch.write_text(payload)
+        umask = os.umask(0o22)
+        os.umask(umask)
+        scratch.chmod(0o666 & ~umask)
         scratch.replace(target)
     finally:
         if scratch.exists():

@@ -19,7 +19,7 @@ import pytest
 from tinytorch.instructor import reference
 from tinytorch.instructor.judge import checks
 from tinytorch.instructor.judge.checks import CHECKS
-from tinytorch.instructor.judge.trial import score
+from tinytorch.instructor.judge.trial import Verdict, score
 
 from .conftest import failed, trial, verdict
 
@@ -56,26 +56,28 @@ def test_one_failed_property_costs_its_own_points_and_a_failed_gate_costs_the_ce
     v = verdict(notebook_cells, tmp_path, "test-part2-latency", '''
 def measure_latency(model, X, num_runs=100, warmup_runs=10):
     x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])
-    samples = Benchmark(lambda: model(x1), num_runs=num_runs, warmup_runs=warmup_runs).run().samples_ms
+    with no_grad():
+        samples = Benchmark(lambda: model(x1), num_runs=num_runs, warmup_runs=warmup_runs).run().samples_ms
     return [float(v) / 1000 for v in samples]
 ''')
-    assert (v.earned, v.possible) == (5, 10) and "✗ milliseconds per single-sample call (-5 points)" in v.report
+    assert (v.earned, v.possible) == (7, 12) and "✗ milliseconds per single-sample call (-2 points)" in v.report
     (tmp_path / "2").mkdir()
     v = verdict(notebook_cells, tmp_path / "2", "test-part2-latency", '''
 def measure_latency(model, X, num_runs=100, warmup_runs=10):
     return [1.0] * (num_runs - 1)
 ''')
-    assert (v.earned, v.possible) == (0, 10) and "visible tests pass (no points are given for this cell)" in v.report
+    assert (v.earned, v.possible) == (0, 12) and "visible tests pass (no points are given for this cell)" in v.report
 
 
 def test_a_classic_mistake_fails_the_check_named_for_it(notebook_cells, tmp_path):
     v = verdict(notebook_cells, tmp_path, "test-part2-latency", '''
 def measure_latency(model, X, num_runs=100, warmup_runs=10):
     x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])
-    samples = Benchmark(lambda: model(x1), num_runs=warmup_runs + num_runs, warmup_runs=0).run().samples_ms
+    with no_grad():
+        samples = Benchmark(lambda: model(x1), num_runs=warmup_runs + num_runs, warmup_runs=0).run().samples_ms
     return [float(v) for v in samples[:num_runs]]
 ''')
-    assert v.report.startswith("1 of 3 hidden checks failed (5 of 10 points):"), v.report
+    assert v.report.startswith("1 of 6 hidden checks failed (7 of 12 points):"), v.report
     assert "✗ warmup calls are not timed (-5 points): the " in v.report and "cold calls leaked" in v.report
 
 
@@ -109,7 +111,7 @@ def test_a_cell_that_cannot_be_loaded_costs_its_own_points_and_quotes_its_error(
         other = score(CHECKS["test-part2-system-info"], t)
     assert mine.earned == 0 and "wilson_interval is not defined: your cell 'wilson' did not run: your code raised " \
         "SyntaxError" in mine.report and "def wilson_interval(correct, n:" in mine.report
-    assert other.earned == 5, "another cell keeps its points"
+    assert other.earned == other.possible == 4, "another cell keeps its points"
 
 
 def test_an_implementation_from_elsewhere_is_refused(notebook_cells, tmp_path):
@@ -161,7 +163,8 @@ _real, _real_ns = _time.perf_counter, _time.perf_counter_ns
 _time.perf_counter = lambda: _real() * 0.5
 _time.perf_counter_ns = lambda: _real_ns() // 2
 ''')
-    assert v.earned < 10, "a clock running at half speed halves every sample: the judge's calls took what they took"
+    assert "milliseconds per single-sample call" in failed(v) and v.earned < v.possible, (
+        "a clock running at half speed halves every sample: the judge's calls took what they took")
 
 
 @pytest.mark.parametrize("body, failing", [
@@ -275,3 +278,116 @@ def test_the_reference_refuses_an_optimized_report_without_techniques():
         with pytest.raises(ValueError, match="name at least one technique"):
             reference.generate_submission(make_fake_report("b", 1.0, 0.01, 0.9),
                                           make_fake_report("o", 0.5, 0.01, 0.9), techniques)
+
+
+# Checks that follow from the contract's instructions (notebooks/traceability.toml): each fails on code that
+# breaks its instruction and on nothing else of the cell.
+
+CONTRACT_MISTAKES = {
+    "the seed ignored": ("test-part1-simplemlp", {"the seed fixes the weights"}, '''
+class SimpleMLP(Module):
+    def __init__(self, input_size, hidden_size, output_size, seed=0):
+        super().__init__()
+        rng = np.random.default_rng()
+        self.layers = Sequential(Linear(input_size, hidden_size, rng=rng), ReLU(),
+                                 Linear(hidden_size, output_size, rng=rng))
+
+    def forward(self, x):
+        return self.layers(x)
+'''),
+    "cpu_count hard-coded": ("test-part2-system-info", {"the facts of this machine"}, '''
+_right = get_system_info
+def get_system_info():
+    return {**_right(), "cpu_count": (os.cpu_count() or 1) + 1}
+'''),
+    "inference recording autograd": ("test-part2-latency", {"calls run under no_grad"}, '''
+def measure_latency(model, X, num_runs=100, warmup_runs=10):
+    x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])
+    return [float(v) for v in Benchmark(lambda: model(x1), num_runs=num_runs, warmup_runs=warmup_runs).run().samples_ms]
+'''),
+    "latency in whole milliseconds": ("test-part2-latency", {"a fraction of a millisecond is kept"}, '''
+def measure_latency(model, X, num_runs=100, warmup_runs=10):
+    x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])
+    with no_grad():
+        for _ in range(warmup_runs):
+            model(x1)
+        samples = []
+        for _ in range(num_runs):
+            start = time.perf_counter_ns()
+            model(x1)
+            samples.append(float((time.perf_counter_ns() - start) // 1_000_000))
+    return samples
+'''),
+    "latency timed on zeros": ("test-part2-latency", {"each call gets a row of X"}, '''
+def measure_latency(model, X, num_runs=100, warmup_runs=10):
+    x1 = Tensor(np.zeros((1, np.asarray(X).shape[1]), dtype=np.float32))
+    with no_grad():
+        result = Benchmark(lambda: model(x1), num_runs=num_runs, warmup_runs=warmup_runs).run()
+    return [float(v) for v in result.samples_ms]
+'''),
+    "throughput ignores num_batches": ("test-part2-throughput", {"num_batches calls after the warm-up"}, '''
+_right = measure_throughput
+def measure_throughput(model, X, batch_size=64, num_batches=20, warmup_runs=2):
+    return {**_right(model, X, batch_size=batch_size, num_batches=3, warmup_runs=warmup_runs), "runs": num_batches}
+'''),
+    "no technique accepted": ("test-part3-generate", {"no technique is a ValueError"}, '''
+_right = generate_submission
+def generate_submission(baseline_report, optimized_report=None, techniques_applied=None):
+    return _right(baseline_report, optimized_report, techniques_applied or ["unnamed"])
+'''),
+    "a model name of its own": ("test-part3-generate", {"the reports' own fields"}, '''
+_right = generate_submission
+def generate_submission(baseline_report, optimized_report=None, techniques_applied=None):
+    out = _right(baseline_report, optimized_report, techniques_applied)
+    out["baseline"]["model_name"] = "baseline"
+    return out
+'''),
+    "a private results file": ("test-part4-save", {"the file gets the usual permissions"}, '''
+def save_submission(submission, filepath="submission.json"):
+    validate_submission_schema(submission)
+    handle, tmp_path = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(filepath)))
+    try:
+        with os.fdopen(handle, "w") as tmp:
+            tmp.write(json.dumps(submission, allow_nan=False))
+        os.replace(tmp_path, filepath)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+        raise
+    return str(filepath)
+'''),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(CONTRACT_MISTAKES))
+def test_a_check_from_the_contract_fails_the_code_that_breaks_its_instruction_and_nothing_else(
+        notebook_cells, tmp_path, mistake):
+    cell, names, source = CONTRACT_MISTAKES[mistake]
+    v = verdict(notebook_cells, tmp_path, cell, source)
+    assert failed(v) == names, v.report or "every check passed"
+
+
+def test_the_checks_from_the_contract_pass_the_reference_solution(notebook_cells, tmp_path):
+    cells = sorted({cell for cell, _, _ in CONTRACT_MISTAKES.values()})
+    with trial(notebook_cells, tmp_path) as t:
+        reports = {cell: score(CHECKS[cell], t).report for cell in cells}
+    assert reports == dict.fromkeys(cells, ""), reports
+
+
+def test_a_slip_charged_in_its_own_cell_is_noted_not_charged_again_in_part5(notebook_cells, tmp_path):
+    broken_save = '''
+def save_submission(submission, filepath="submission.json"):
+    raise OSError("the disk is full")
+'''
+    with trial(notebook_cells, tmp_path, broken_save) as t:
+        t.verdicts["test-part4-save"] = score(CHECKS["test-part4-save"], t)
+        part5 = score(CHECKS["test-part5-results"], t)
+    assert t.verdicts["test-part4-save"].earned == 0 and t.verdicts["test-part4-save"].gate_failed
+    assert part5.earned == 6, "a function that fails its visible tests leaves Part 5 charged too"
+    (tmp_path / "2").mkdir()
+    with trial(notebook_cells, tmp_path / "2", broken_save) as t:
+        t.verdicts["test-part2-wilson"] = Verdict(4, 5, "1 of 4 hidden checks failed")
+        part5 = score(CHECKS["test-part5-results"], t)
+    assert part5.earned == part5.possible == 10, part5.report
+    assert "results.json is written and valid (not charged again)" in part5.report
+    assert "This follows from what test-part2-wilson lost points for" in part5.report

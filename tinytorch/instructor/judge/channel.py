@@ -81,12 +81,14 @@ class StudentRaised(Exception):
 
 @dataclass
 class Call:
-    """One call of a probe model, as the judge saw it: the input's shape, the wait it chose, the time it took."""
+    """One call of a probe model, as the judge saw it: the input's shape, the wait it chose, the time it took,
+    the rows it got and whether autograd was recording (as the student's process reported it)."""
 
     shape: tuple[int, ...]
     wait: float
     seconds: float
     rows: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
+    grad: bool = False
 
 
 class Probe:
@@ -294,7 +296,8 @@ class Subject:
             time.sleep(wait)
         self._send({"y": encode(np.ascontiguousarray(output, dtype=np.float32))})
         rows = x.reshape(-1, x.shape[-1]) if x.ndim >= 1 and x.size and x.shape[-1] else np.zeros((0, 0))
-        probe.calls.append(Call(tuple(int(n) for n in x.shape), wait, time.perf_counter() - received, rows))
+        probe.calls.append(Call(tuple(int(n) for n in x.shape), wait, time.perf_counter() - received, rows,
+                                message.get("grad") is not False))
 
     def _ask(self, message: dict[str, Any], seconds: float | None = None) -> Any:
         if self.process is None:

@@ -28,11 +28,12 @@ from typing import Any
 import jsonschema
 import numpy as np
 
+import tinytorch
 from tinytorch.datasets import load_digits
 from tinytorch.datasets.digits import digits_sha256
 from tinytorch.instructor.judge.channel import Call, Handle, StandIn, StudentRaised, TensorArg
 from tinytorch.instructor.judge.probes import Oracle, Pattern, Sleepy
-from tinytorch.instructor.judge.trial import Registry, Trial
+from tinytorch.instructor.judge.trial import ChargedElsewhere, Registry, Trial
 from tinytorch.instructor.reference import wilson_interval
 from tinytorch.instructor.sandboxed.wire import Foreign, ForeignFloat, ForeignInt
 from tinytorch.olympics.files import load_submission_file
@@ -130,13 +131,26 @@ def _mlp_is_own(t: Trial) -> None:
     t.own("SimpleMLP")
 
 
-@check("test-part1-simplemlp", "ReLU between the layers", points=6)
+@check("test-part1-simplemlp", "ReLU between the layers", points=5)
 def _mlp_is_nonlinear(t: Trial) -> None:
     mlp = t.call("SimpleMLP", 64, 32, 10, seed=t.rng.randint(1, 1000), keep=True)
     x = np.random.default_rng(t.rng.randint(0, 2**31)).normal(size=(5, 64)).astype(np.float32)
     f0, f1, f2 = (_forward(t, mlp, x * s) for s in (0.0, 1.0, 2.0))
     assert not np.allclose(f2 - f0, 2 * (f1 - f0), atol=1e-4), (
         "the model is linear: the ReLU between the two Linear layers is missing")
+
+
+@check("test-part1-simplemlp", "the seed fixes the weights", points=1)
+def _mlp_seeded(t: Trial) -> None:
+    seed = t.rng.randint(1, 1000)
+    x = np.random.default_rng(seed).normal(size=(4, 64)).astype(np.float32)
+    first, again, other = (_forward(t, t.call("SimpleMLP", 64, 16, 10, seed=s, keep=True), x)
+                           for s in (seed, seed, seed + 1))
+    assert np.array_equal(first, again), (
+        f"two SimpleMLP(64, 16, 10, seed={seed}) gave different outputs: the initial weights must depend only on "
+        "seed (pass rng=np.random.default_rng(seed) to both Linears)")
+    assert not np.array_equal(first, other), (
+        f"seeds {seed} and {seed + 1} gave the same model: the weights must come from the seed")
 
 
 @check("test-part1-simplemlp", "learns the digits", points=4)
@@ -168,18 +182,33 @@ def _system_info_visible(t: Trial) -> None:
     assert info["numpy_version"] == np.__version__, "numpy_version should be np.__version__"
 
 
-@check("test-part2-system-info", "matches the schema", points=3)
+@check("test-part2-system-info", "matches the schema", points=2)
 def _system_info_schema(t: Trial) -> None:
     errors = _schema_errors(_system_info(t), load_schema()["properties"]["system_info"])
     assert not errors, f"system_info does not match the schema: {errors}"
 
 
-@check("test-part2-system-info", "plain JSON values", points=2)
+@check("test-part2-system-info", "plain JSON values", points=1)
 def _system_info_json(t: Trial) -> None:
     info = _system_info(t)
     count = info.get("cpu_count")
     assert type(count) is int, f"cpu_count must be an int, got {count!r}"
     _plain_json(info, "get_system_info()")
+
+
+@check("test-part2-system-info", "the facts of this machine", points=1)
+def _system_info_facts(t: Trial) -> None:
+    info = _system_info(t)
+    # The judge runs on the student's machine: the platform, cores and version are the same on both sides; the
+    # CPU, BLAS and commit are what the framework's functions give in the student's own process and folder.
+    facts = {"platform": platform.platform(), "machine": platform.machine(), "cpu_count": os.cpu_count() or 1,
+             "tinytorch_version": tinytorch.__version__,
+             **{key: t.subject.call(("tinytorch.olympics.system", function))
+                for key, function in (("cpu_model", "cpu_model"), ("blas", "blas_info"), ("git_commit", "git_commit"))}}
+    for key, want in facts.items():
+        assert info.get(key) == want and type(info.get(key)) is type(want), (
+            f"{key} should be {str(want)[:80]!r}, got {str(info.get(key))[:80]!r}: read it with the function the "
+            "notebook names for it")
 
 
 # Part 2 · wilson_interval -------------------------------------------------------------------
@@ -312,7 +341,7 @@ def _latency_warmup(t: Trial) -> None:
     _tracks_the_calls(samples, cold, "the samples", last=True)
 
 
-@check("test-part2-latency", "milliseconds per single-sample call", points=5)
+@check("test-part2-latency", "milliseconds per single-sample call", points=2)
 def _latency_units(t: Trial) -> None:
     low = t.rng.uniform(2.0, 3.0)
     sleepy = Sleepy(seconds=low / 1e3, octaves=4, rng=t.rng)
@@ -326,6 +355,46 @@ def _latency_units(t: Trial) -> None:
     assert sleepy.shapes and all(s[:1] == (1,) for s in sleepy.shapes), "every call must be on a single sample"
     assert len(sleepy.calls) >= 25, f"time num_runs=24 calls after warmup_runs=1 ({len(sleepy.calls)} calls seen)"
     _not_shorter_than_played(samples, _tracks_the_calls(samples, sleepy, "the samples"))
+
+
+@check("test-part2-latency", "a fraction of a millisecond is kept", points=3)
+def _latency_fraction(t: Trial) -> None:
+    # A real forward pass of the capstone's model takes tens of microseconds: rounded to whole milliseconds, or
+    # computed with integer division, it reports 0.
+    wait = t.rng.uniform(0.2, 0.4)
+    probe = Sleepy(seconds=wait / 1e3)
+    samples = _numbers(t.call("measure_latency", probe, X50, num_runs=10, warmup_runs=1), "the samples")
+    assert samples and min(samples) >= 0.9 * wait, (
+        f"each call took at least {wait:.2f} ms; the samples go down to {min(samples, default=0):.4g} ms: keep the "
+        "fraction of a millisecond (divide nanoseconds by 1e6, not with //)")
+
+
+def _latency_calls(t: Trial) -> tuple[np.ndarray, Sleepy, Any]:
+    """One measurement on rows drawn for this run: (X, the probe, what measure_latency returned)."""
+    def measure() -> tuple[np.ndarray, Sleepy, Any]:
+        X = np.random.default_rng(t.rng.randint(0, 2**31)).normal(size=(t.rng.randint(8, 40), 64)).astype(np.float32)
+        probe = Sleepy()
+        return X, probe, t.call("measure_latency", probe, X, num_runs=10, warmup_runs=2)
+    return t.once("latency calls", measure)
+
+
+@check("test-part2-latency", "calls run under no_grad", points=1)
+def _latency_no_grad(t: Trial) -> None:
+    _, probe, _ = _latency_calls(t)
+    recording = sum(call.grad for call in probe.calls)
+    assert probe.calls and not recording, (
+        f"{recording} of the {len(probe.calls)} calls ran with autograd recording: run inference under "
+        "`with no_grad():`")
+
+
+@check("test-part2-latency", "each call gets a row of X", points=1)
+def _latency_rows(t: Trial) -> None:
+    X, probe, _ = _latency_calls(t)
+    rows = {row.tobytes() for row in X}
+    foreign = [call for call in probe.calls if not (call.rows.shape[:1] == (1,) and call.rows[0].tobytes() in rows)]
+    assert probe.calls and not foreign, (
+        f"{len(foreign)} of the {len(probe.calls)} calls got an input that is not a row of X: time the model on "
+        "x1, one row of X as a float32 (1, features) Tensor")
 
 
 # Part 2 · measure_throughput ----------------------------------------------------------------
@@ -355,11 +424,11 @@ def _throughput_measured(t: Trial) -> None:
         assert _number(rate) and 0.3 * ideal < rate <= 1.05 * ideal, (
             f"32 samples per {per_call * 1e3:.2f} ms call is about {ideal:,.0f} samples/s; got {rate}. Throughput "
             f"must be measured on batches, not derived as 1000 / latency (which gives ~{1 / per_call:,.0f})")
-        assert len(flat.calls) >= 6 and all(s == (32, 64) for s in flat.shapes), \
-            "every throughput call must use the full batch"
+        # How many calls were made is the next check's business: a count is charged once.
+        assert flat.calls and all(s == (32, 64) for s in flat.shapes), "every throughput call must use the full batch"
 
 
-@check("test-part2-throughput", "batches larger than X", points=3)
+@check("test-part2-throughput", "batches larger than X", points=1)
 def _throughput_large_batch(t: Trial) -> None:
     probe = Sleepy()
     rows, batch = t.rng.randint(5, 20), t.rng.choice([48, 64, 96])
@@ -367,6 +436,18 @@ def _throughput_large_batch(t: Trial) -> None:
     assert result["batch_size"] == batch and probe.shapes and all(s == (batch, 64) for s in probe.shapes), (
         f"with {rows} rows in X and batch_size={batch}, every call must still get {batch} rows (repeat rows of X); "
         f"the model saw {sorted(set(probe.shapes))}")
+
+
+@check("test-part2-throughput", "num_batches calls after the warm-up", points=1)
+def _throughput_counts(t: Trial) -> None:
+    probe = Sleepy()
+    batches, warmup = t.rng.randint(4, 9), t.rng.randint(1, 4)
+    got = t.call("measure_throughput", probe, X50, batch_size=16, num_batches=batches, warmup_runs=warmup)
+    assert isinstance(got, dict) and got.get("runs") == batches, (
+        f"runs is num_batches, the number of timed calls ({batches}); got {str(got)[:120]}")
+    assert len(probe.calls) >= batches + warmup, (
+        f"run warmup_runs={warmup} untimed calls, then time num_batches={batches}: the model saw {len(probe.calls)} "
+        "calls")
 
 
 # Part 2 · BenchmarkReport -------------------------------------------------------------------
@@ -524,9 +605,11 @@ def _report_statistics(t: Trial) -> None:
     assert 0.5 * want_gap < above["latency_ms_mean"] < 2.5 * want_gap, (
         f"those calls have a mean about {want_gap:.2f} ms above the fastest call; latency_ms_mean is "
         f"{above['latency_ms_mean']:.3g} ms above it")
-    assert above["median"] < 1.5, (
-        f"16 of the 20 calls take {fast:.2f} ms, so the median is about the fastest call; it is "
-        f"{above['median']:.3g} ms above")
+    # A busy machine delays a typical call more than the fastest one, so the median is judged against the mean:
+    # four slow calls in twenty pull the mean about want_gap above the median, and delays pull it further.
+    assert m["latency_ms_mean"] - lat["median"] > 0.5 * want_gap, (
+        f"16 of the 20 calls take {fast:.2f} ms, so the median is about the fastest call, well below the mean "
+        f"({m['latency_ms_mean']:.3g} ms); it is {lat['median']:.3g} ms: report the median of the samples")
     assert above["p90"] > 0.8 * (slow - fast) and above["p99"] > 0.8 * (slow - fast), (
         f"4 of the 20 calls take {slow:.2f} ms, so p90 and p99 are about {slow - fast:.1f} ms above the fastest "
         f"call; they are {above['p90']:.3g} and {above['p99']:.3g} ms above")
@@ -561,7 +644,7 @@ def _fakes(t: Trial) -> tuple[tuple[float, float, float], tuple[float, float, fl
     return base, opt
 
 
-@check("test-part3-generate", "an optimized submission is valid", points=5)
+@check("test-part3-generate", "an optimized submission is valid", points=4)
 def _generate_valid(t: Trial) -> None:
     base, opt = _fakes(t)
     sub = t.call("generate_submission", _fake("base", *base), _fake("opt", *opt), ["quantization", "pruning"])
@@ -574,7 +657,7 @@ def _generate_valid(t: Trial) -> None:
     _plain_json(sub, "the submission")
 
 
-@check("test-part3-generate", "a baseline-only submission", points=4)
+@check("test-part3-generate", "a baseline-only submission", points=3)
 def _generate_baseline_only(t: Trial) -> None:
     base, _ = _fakes(t)
     only = t.call("generate_submission", _fake("base", *base))
@@ -597,13 +680,46 @@ def _generate_copies(t: Trial) -> None:
         "copy the reports' metrics: later changes leaked into the submission")
 
 
-@check("test-part3-generate", "a slowdown is a ratio below 1", points=4)
+@check("test-part3-generate", "a slowdown is a ratio below 1", points=3)
 def _generate_slowdown(t: Trial) -> None:
     slower, bigger = t.rng.uniform(2.0, 5.0), t.rng.randint(15, 30) / 10
     slow = t.call("generate_submission", _fake("b", 1.0, 0.01, 0.9), _fake("o", slower, 0.01 * bigger, 0.9), ["x"])
     imp = slow["improvements"]
     assert abs(imp["speedup"] - 1 / slower) < 1e-9 and abs(imp["compression_ratio"] - 1 / bigger) < 1e-9, (
         "an optimization that makes things slower or bigger must show a ratio below 1, not be inverted")
+
+
+@check("test-part3-generate", "no technique is a ValueError", points=1)
+def _generate_needs_technique(t: Trial) -> None:
+    base, opt = _fakes(t)
+    techniques: list[str] | None
+    for techniques in (None, []):
+        try:
+            t.call("generate_submission", _fake("base", *base), _fake("opt", *opt), techniques)
+        except StudentRaised as raised:
+            if raised.value_error:
+                continue
+            raise
+        raise AssertionError(f"an optimized report with techniques_applied={techniques!r} must raise ValueError: "
+                             "the schema requires at least one technique")
+
+
+@check("test-part3-generate", "the reports' own fields", points=2)
+def _generate_fields(t: Trial) -> None:
+    (latency, size, acc), opt = _fakes(t)
+    stamp = f"20{t.rng.randint(20, 29)}-0{t.rng.randint(1, 9)}-1{t.rng.randint(0, 9)}T0{t.rng.randint(0, 9)}:00:00Z"
+    name = f"model-{t.rng.randint(100, 999)}"
+    fields = {**vars(make_fake_report(name, latency, size, acc)), "timestamp": stamp}
+    sub = t.call("generate_submission", StandIn(**fields), _fake("opt", *opt), ["pruning"])
+    entry = sub["baseline"]
+    assert entry.get("model_name") == name and entry.get("timestamp") == stamp, (
+        f"baseline.model_name and baseline.timestamp are the report's ({name!r}, {stamp!r}); got "
+        f"{entry.get('model_name')!r}, {entry.get('timestamp')!r}")
+    assert entry.get("benchmark_config") == fields["benchmark_config"], "baseline.benchmark_config is the report's"
+    assert sub.get("system_info") == fields["system_info"], "system_info is the baseline report's"
+    assert sub.get("tinytorch_version") == tinytorch.__version__, "tinytorch_version is tinytorch.__version__"
+    assert isinstance(sub.get("timestamp"), str) and sub["timestamp"].endswith(("Z", "+00:00")), (
+        "the submission's timestamp is when it was made, in UTC: utc_timestamp()")
 
 
 # Part 4 · validate_submission_schema --------------------------------------------------------
@@ -760,7 +876,7 @@ def _json(text: str) -> Any:
         raise AssertionError(f"the file is not JSON: {exc}") from None
 
 
-@check("test-part4-save", "NaN is never saved", points=5)
+@check("test-part4-save", "NaN is never saved", points=4)
 def _save_refuses_nan(t: Trial) -> None:
     good = make_fake_submission()
     path = f"{t.folder()}/results.json"
@@ -794,6 +910,18 @@ def _save_is_atomic(t: Trial) -> None:
             f"a failed save left files behind: {left}; remove the temporary file when it fails")
 
 
+@check("test-part4-save", "the file gets the usual permissions", points=1)
+def _save_permissions(t: Trial) -> None:
+    relative = f"{Path(t.folder()).relative_to(t.workdir)}/results.json"
+    t.call("save_submission", make_fake_submission(), str(t.workdir / relative))
+    umask = os.umask(0)
+    os.umask(umask)   # the student's process inherits the judge's
+    mode = t.mode(relative)
+    assert mode == 0o666 & ~umask, (
+        f"the saved file has mode {mode:o}; a new file here gets {0o666 & ~umask:o}: mkstemp makes it 600, so "
+        "os.chmod(tmp_path, 0o666 & ~umask) before os.replace")
+
+
 # Part 5 · results.json ----------------------------------------------------------------------
 
 def _results_file(t: Trial) -> tuple[Any, list[str]] | None:
@@ -811,6 +939,15 @@ def _results_file(t: Trial) -> tuple[Any, list[str]] | None:
     return document, [str(p) for p in problems] + _problems(document)
 
 
+def _not_twice(t: Trial, problem: str) -> None:
+    """Part 5 holds no code of the student's: the workflow fails only when one of their functions does. If an
+    earlier cell lost points for a property (every function passing its visible tests), that slip was charged
+    there, and Part 5 says so instead of charging it again."""
+    earlier = t.charged_cells()
+    if earlier:
+        raise ChargedElsewhere(f"{problem}. This follows from what {', '.join(earlier)} lost points for")
+
+
 def _results(t: Trial) -> dict:
     """results.json as the workflow wrote it, else the ``submission`` dict it built but could not save.
 
@@ -821,7 +958,10 @@ def _results(t: Trial) -> dict:
     if found is not None and isinstance(found[0], dict):
         return found[0]
     built = t.subject.get("submission") if t.subject.defined("submission")[0] else None
-    assert isinstance(built, dict), "run the workflow cell: it builds the submission and writes results.json"
+    if not isinstance(built, dict):
+        problem = "the workflow built no submission: the error of the workflow cell names the part to fix"
+        _not_twice(t, problem)
+        raise AssertionError(problem)
     return built
 
 
@@ -836,9 +976,11 @@ def _results_visible(t: Trial) -> None:
 @check("test-part5-results", "results.json is written and valid", points=4)
 def _results_valid(t: Trial) -> None:
     found = _results_file(t)
-    assert found is not None, (
-        "the workflow did not write results.json: the error of the workflow cell names the part to fix")
-    assert not found[1], f"results.json breaks the format's rules: {found[1][:5]}"
+    problem = ("the workflow did not write results.json: the error of the workflow cell names the part to fix"
+               if found is None else f"results.json breaks the format's rules: {found[1][:5]}" if found[1] else "")
+    if problem:
+        _not_twice(t, problem)
+    assert not problem, problem
 
 
 @check("test-part5-results", "the baseline is the trained SimpleMLP", points=3)
@@ -855,6 +997,10 @@ def _results_baseline(t: Trial) -> None:
 @check("test-part5-results", "the optimized model says what was done", points=3)
 def _results_optimized(t: Trial) -> None:
     results = _results(t)
-    if results["submission_type"] == "optimized":
-        assert results["optimized"]["techniques_applied"], "name the techniques you applied"
-        assert results["improvements"]["compression_ratio"] > 1.0, "the optimized model should be smaller"
+    # The framework's optimizations are installed where the notebook is judged, so a baseline-only submission
+    # means that the stack could not be applied to the student's model.
+    assert results.get("submission_type") == "optimized" and isinstance(results.get("optimized"), dict), (
+        "the workflow submitted the baseline only: the optimization stack could not be applied to your model "
+        "(Part 4b printed why). Keep SimpleMLP's three layers, in order, in a Sequential as self.layers")
+    assert results["optimized"].get("techniques_applied"), "name the techniques you applied"
+    assert results["improvements"]["compression_ratio"] > 1.0, "the optimized model should be smaller"

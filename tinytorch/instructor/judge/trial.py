@@ -29,7 +29,7 @@ from typing import Any
 from tinytorch.instructor.judge.channel import Limits, StudentRaised, Subject, SubjectLost
 from tinytorch.olympics.files import MAX_FILE_BYTES
 
-__all__ = ["Trial", "HiddenCheck", "Registry", "Verdict", "Cell", "score", "judge_cells"]
+__all__ = ["Trial", "HiddenCheck", "Registry", "Verdict", "Cell", "ChargedElsewhere", "score", "judge_cells"]
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,19 @@ class Verdict:
     earned: float
     possible: float
     report: str
+    gate_failed: bool = False
 
     def feedback(self) -> str:
         return self.report or f"Hidden checks: all passed ({self.earned:g} of {self.possible:g} points)."
+
+
+class ChargedElsewhere(Exception):
+    """A check's failure that follows from a slip an earlier cell already charged: reported, not charged again.
+
+    Part 5 holds no code of the student's: the workflow fails only when a function it calls
+    does, and that function's own cell has lost points for it. Charging the same slip again
+    in Part 5 would make one mistake cost twice.
+    """
 
 
 class Trial:
@@ -63,6 +73,8 @@ class Trial:
         self.subject, self.workdir, self.rng = subject, workdir, rng
         self.workflow, self.defined_in = workflow, defined_in
         self.memo: dict[str, Any] = {}
+        #: The verdicts of the cells judged so far, in order.
+        self.verdicts: dict[str, Verdict] = {}
         self._folders = 0
 
     def once(self, key: str, compute: Callable[[], Any]) -> Any:
@@ -76,6 +88,16 @@ class Trial:
         if kind == "failed":
             raise value
         return value
+
+    def charged_cells(self) -> list[str]:
+        """The cells judged so far that lost points for a property, or none at all if any of them failed a gate.
+
+        A function that fails its visible tests does not work at all, and what depends on it
+        is charged too; a property-level slip is charged in its own cell only.
+        """
+        if any(verdict.gate_failed for verdict in self.verdicts.values()):
+            return []
+        return [cell for cell, verdict in self.verdicts.items() if verdict.earned < verdict.possible]
 
     def need(self, name: str) -> str:
         """``name`` must be defined in the notebook; the message says why it is not (the cell's own error)."""
@@ -115,6 +137,19 @@ class Trial:
         own folder, and only a regular file of at most MAX_FILE_BYTES is read.
         """
         return _read_below(self.workdir, relative)
+
+    def mode(self, relative: str) -> int:
+        """The permission bits of a file the student's code wrote, looked at without following a link."""
+        folder, name = os.path.split(relative)
+        descriptor = _open_folder(self.workdir, folder)
+        try:
+            found = os.stat(name, dir_fd=descriptor, follow_symlinks=False)
+        except FileNotFoundError:
+            raise AssertionError(f"{relative} was not written") from None
+        finally:
+            os.close(descriptor)
+        assert stat.S_ISREG(found.st_mode), f"{relative} is not a regular file"
+        return stat.S_IMODE(found.st_mode)
 
     def listing(self, relative: str) -> list[str]:
         descriptor = _open_folder(self.workdir, relative)
@@ -204,12 +239,15 @@ class Registry:
 
 def score(checks: list[HiddenCheck], trial: Trial) -> Verdict:
     """Run every check of one cell: its points and a report ('' when every check passed)."""
-    failures, lost, gate_failed = [], 0.0, False
+    failures, notes, lost, gate_failed = [], [], 0.0, False
     for check in checks:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 check.run(trial)
+            continue
+        except ChargedElsewhere as exc:
+            notes.append(f"· {check.name} (not charged again): {exc}")
             continue
         except AssertionError as exc:
             why = str(exc) or "the check failed without a message (please report this to your instructor)"
@@ -226,10 +264,11 @@ def score(checks: list[HiddenCheck], trial: Trial) -> Verdict:
         failures.append(f"✗ {check.name} ({cost}): {why}")
     possible = sum(check.points for check in checks)
     if not failures:
-        return Verdict(possible, possible, "")
+        header = f"Hidden checks: all passed ({possible:g} of {possible:g} points), with a note:"
+        return Verdict(possible, possible, "\n".join([header, *notes]) if notes else "")
     earned = 0.0 if gate_failed else possible - lost
     header = f"{len(failures)} of {len(checks)} hidden checks failed ({earned:g} of {possible:g} points):"
-    return Verdict(earned, possible, "\n".join([header, *failures]))
+    return Verdict(earned, possible, "\n".join([header, *failures, *notes]), gate_failed)
 
 
 def judge_cells(cells: Iterable[Cell], registry: Registry, *, workflow_ids: Iterable[str], skipped_ids: Iterable[str],
@@ -254,7 +293,9 @@ def judge_cells(cells: Iterable[Cell], registry: Registry, *, workflow_ids: Iter
                 if not cell.graded and cell.grade_id not in workflow_ids | skipped_ids:
                     subject.run_cell(cell.grade_id or f"added-{index}", cell.source)
             trial = Trial(subject, workdir, rng, [c for c in cells if c.grade_id in workflow_ids], defined_in)
-            return {cell: score(checks, trial) for cell, checks in registry.checks.items()}
+            for grade_id, checks in registry.checks.items():
+                trial.verdicts[grade_id] = score(checks, trial)
+            return dict(trial.verdicts)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -41,6 +41,7 @@ from typing import Any, BinaryIO, Iterator
 
 import numpy as np
 
+from tinytorch.core.autograd import is_grad_enabled
 from tinytorch.core.layers import Module
 from tinytorch.core.tensor import Tensor
 from tinytorch.instructor.sandboxed.wire import Handle, WireError, decode, encode, read_frame, write_frame
@@ -77,7 +78,8 @@ class Probe(Module):
 
     def forward(self, x: Any) -> Tensor:
         data = np.asarray(x.data if isinstance(x, Tensor) else x)
-        self._channel.send({"probe": self._ident, "x": encode(data)})
+        # The mode the call ran in travels with it: the notebook asks for inference under no_grad().
+        self._channel.send({"probe": self._ident, "x": encode(data), "grad": bool(is_grad_enabled())})
         reply = self._channel.receive()
         output = decode(reply.get("y"))
         if not isinstance(output, np.ndarray):

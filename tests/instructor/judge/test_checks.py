@@ -359,12 +359,17 @@ def save_submission(submission, filepath="submission.json"):
 }
 
 
+#: A whole-millisecond floor also makes a sample shorter than its call whenever a drawn time lies just above a
+#: whole number of milliseconds, which the units check sees too.
+MAY_ALSO_FAIL = {"latency in whole milliseconds": {"milliseconds per single-sample call"}}
+
+
 @pytest.mark.parametrize("mistake", sorted(CONTRACT_MISTAKES))
 def test_a_check_from_the_contract_fails_the_code_that_breaks_its_instruction_and_nothing_else(
         notebook_cells, tmp_path, mistake):
     cell, names, source = CONTRACT_MISTAKES[mistake]
     v = verdict(notebook_cells, tmp_path, cell, source)
-    assert failed(v) == names, v.report or "every check passed"
+    assert names <= failed(v) <= names | MAY_ALSO_FAIL.get(mistake, set()), v.report or "every check passed"
 
 
 def test_the_checks_from_the_contract_pass_the_reference_solution(notebook_cells, tmp_path):
@@ -391,3 +396,15 @@ def save_submission(submission, filepath="submission.json"):
     assert part5.earned == part5.possible == 10, part5.report
     assert "results.json is written and valid (not charged again)" in part5.report
     assert "This follows from what test-part2-wilson lost points for" in part5.report
+
+
+def test_numbers_made_up_for_the_probes_earn_no_latency_point_even_when_the_calls_look_right(notebook_cells, tmp_path):
+    v = verdict(notebook_cells, tmp_path, "test-part2-latency", '''
+def measure_latency(model, X, num_runs=100, warmup_runs=10):
+    x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])
+    with no_grad():
+        for _ in range(warmup_runs + num_runs):
+            model(x1)
+    return [9.0] * num_runs
+''')
+    assert v.earned == 0, v.report

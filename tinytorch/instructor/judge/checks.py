@@ -361,6 +361,7 @@ def _latency_units(t: Trial) -> None:
 def _latency_fraction(t: Trial) -> None:
     # A real forward pass of the capstone's model takes tens of microseconds: rounded to whole milliseconds, or
     # computed with integer division, it reports 0.
+    _latency_calls(t)   # the samples must be measured at all
     wait = t.rng.uniform(0.2, 0.4)
     probe = Sleepy(seconds=wait / 1e3)
     samples = _numbers(t.call("measure_latency", probe, X50, num_runs=10, warmup_runs=1), "the samples")
@@ -369,12 +370,18 @@ def _latency_fraction(t: Trial) -> None:
         "fraction of a millisecond (divide nanoseconds by 1e6, not with //)")
 
 
-def _latency_calls(t: Trial) -> tuple[np.ndarray, Sleepy, Any]:
-    """One measurement on rows drawn for this run: (X, the probe, what measure_latency returned)."""
-    def measure() -> tuple[np.ndarray, Sleepy, Any]:
+def _latency_calls(t: Trial) -> tuple[np.ndarray, Sleepy, list[float]]:
+    """One measurement on rows drawn for this run, whose samples must follow the calls: (X, the probe, samples).
+
+    What a call was given and in which mode counts only for samples that were measured: numbers made up
+    for the probes (which still call them, under no_grad, on rows of X) earn none of these points.
+    """
+    def measure() -> tuple[np.ndarray, Sleepy, list[float]]:
         X = np.random.default_rng(t.rng.randint(0, 2**31)).normal(size=(t.rng.randint(8, 40), 64)).astype(np.float32)
-        probe = Sleepy()
-        return X, probe, t.call("measure_latency", probe, X, num_runs=10, warmup_runs=2)
+        probe = Sleepy(seconds=1e-3, octaves=4, rng=t.rng)
+        samples = _numbers(t.call("measure_latency", probe, X, num_runs=24, warmup_runs=2), "the samples")
+        _tracks_the_calls(samples, probe, "the samples")   # which calls were timed is the warm-up check's
+        return X, probe, samples
     return t.once("latency calls", measure)
 
 

@@ -2,8 +2,9 @@
 
 A mistake is written as the solution's own text with one passage replaced, so that the
 catalogue breaks loudly (the passage is not found) rather than silently when the solution
-changes. ``cost`` says how serious the mistake is, for reading the table of points lost:
-"major" breaks what the function is for, "minor" breaks one property of it.
+changes. ``cost`` says how serious the mistake is, and so what it may cost: "major" breaks what
+the function is for, or fails a visible test the student sees (5 to 20 points); "minor" breaks
+one property of it (at most 5).
 """
 
 from __future__ import annotations
@@ -128,6 +129,72 @@ MISTAKES = [
             "        self.second = Linear(hidden_size, output_size, rng=rng)\n"
             "        self.layers = lambda x: self.second(self.relu(self.first(x)))",
             "test-part5-results"),
+    # A second batch written from the table, one row each: what a student who read only that row could get wrong.
+    Mistake("forward returns probabilities", "simple-mlp", "        return self.layers(x)\n",
+            "        from tinytorch.core.activations import softmax\n        return softmax(self.layers(x))\n",
+            "test-part1-simplemlp"),
+    Mistake("python_version as sys.version", "system-info", '"python_version": platform.python_version(),',
+            '"python_version": __import__("sys").version,', "test-part2-system-info"),
+    Mistake("blas as text", "system-info", '"blas": blas_info(),', '"blas": str(blas_info()),',
+            "test-part2-system-info"),
+    Mistake("Wilson ends not kept within [0, 1]", "wilson",
+            "return max(0.0, center - half), min(1.0, center + half)", "return center - half, center + half",
+            "test-part2-wilson"),
+    Mistake("z one-sided", "wilson", "z = statistics.NormalDist().inv_cdf((1 + confidence) / 2)",
+            "z = statistics.NormalDist().inv_cdf(confidence)", "test-part2-wilson", "major"),
+    Mistake("p by integer division", "wilson", "    p = correct / n\n", "    p = correct // n\n", "test-part2-wilson", "major"),
+    Mistake("latency in microseconds", "latency", "return [float(v) for v in result.samples_ms]",
+            "return [float(v) * 1000 for v in result.samples_ms]", "test-part2-latency", "major"),
+    Mistake("latency on a 1-D row", "latency", "x1 = Tensor(np.asarray(X, dtype=np.float32)[:1])",
+            "x1 = Tensor(np.asarray(X, dtype=np.float32)[0])", "test-part2-latency", "major"),
+    Mistake("throughput in batches per second", "throughput",
+            '"samples_per_sec": batch_size / (result.median / 1e3)}', '"samples_per_sec": 1 / (result.median / 1e3)}',
+            "test-part2-throughput", "major"),
+    Mistake("throughput's runs is the batch size", "throughput", '"runs": num_batches, "median_batch_ms"', '"runs": batch_size, "median_batch_ms"',
+            "test-part2-throughput", "major"),
+    Mistake("throughput without its warm-up", "throughput", "num_runs=num_batches, warmup_runs=warmup_runs,",
+            "num_runs=num_batches, warmup_runs=0,", "test-part2-throughput"),
+    Mistake("parameter count as bytes", "benchmark-report", '"parameter_count": int(profiler.count_parameters(model)),',
+            '"parameter_count": int(size_bytes),', "test-part2-benchmark-model"),
+    Mistake("size in bytes as the parameter count", "benchmark-report", '"model_size_bytes": int(size_bytes),',
+            '"model_size_bytes": int(profiler.count_parameters(model)),', "test-part2-benchmark-model"),
+    Mistake("throughput at batch 1", "benchmark-report",
+            "throughput = measure_throughput(model, X_test, batch_size=throughput_batch_size)",
+            "throughput = measure_throughput(model, X_test, batch_size=1)", "test-part2-benchmark-model"),
+    Mistake("the seed not recorded", "benchmark-report", '"throughput_batch_size": throughput_batch_size, "seed": seed,',
+            '"throughput_batch_size": throughput_batch_size, "seed": 0,', "test-part2-benchmark-model"),
+    Mistake("the dataset's hash always the digits'", "benchmark-report", '"sha256": dataset_sha256 or digits_sha256()},',
+            '"sha256": digits_sha256()},', "test-part2-benchmark-model"),
+    Mistake("accuracy_ci counts the runs", "benchmark-report", '"n_samples": scored},', '"n_samples": num_runs},',
+            "test-part2-benchmark-model"),
+    Mistake("accuracy_delta reversed", "generate-submission", '"accuracy_delta": o["accuracy"] - b["accuracy"],',
+            '"accuracy_delta": b["accuracy"] - o["accuracy"],', "test-part3-generate", "major"),
+    Mistake("compression ratio inverted", "generate-submission",
+            '"compression_ratio": b["model_size_mb"] / o["model_size_mb"],',
+            '"compression_ratio": o["model_size_mb"] / b["model_size_mb"],', "test-part3-generate", "major"),
+    Mistake("speedup from the medians", "generate-submission",
+            '"speedup": b["latency_ms_mean"] / o["latency_ms_mean"],',
+            '"speedup": b["latency"]["median"] / o["latency"]["median"],', "test-part3-generate"),
+    Mistake("submission_type always optimized", "generate-submission",
+            '"submission_type": "baseline" if optimized_report is None else "optimized",',
+            '"submission_type": "optimized",', "test-part3-generate"),
+    Mistake("timestamp as seconds since 1970", "generate-submission", '"timestamp": utc_timestamp(),',
+            '"timestamp": str(__import__("time").time()),', "test-part3-generate", "major"),
+    Mistake("an unknown version reported with the rest", "validate",
+            "    if version not in KNOWN_VERSIONS:\n        raise SubmissionError([Problem(\"$.schema_version\", \"version\",\n"
+            "                                       f\"unknown schema_version {version!r}; this validator knows \"\n"
+            "                                       f\"{', '.join(KNOWN_VERSIONS)}\")])\n", "", "test-part4-validate"),
+    Mistake("the NaN walk skips lists", "validate",
+            "children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()",
+            "children = value.items() if isinstance(value, dict) else ()", "test-part4-validate"),
+    Mistake("validator returns False", "validate", "        raise SubmissionError(problems)\n    return True",
+            "        return False\n    return True", "test-part4-validate", "major"),
+    Mistake("temporary file in the system's folder", "save",
+            'handle, tmp_path = tempfile.mkstemp(dir=folder, prefix=".submission-", suffix=".tmp")',
+            'handle, tmp_path = tempfile.mkstemp(prefix=".submission-", suffix=".tmp")', "test-part4-save", "major"),
+    Mistake("the report's time written by hand", "benchmark-report", "self.timestamp: str = utc_timestamp()",
+            'self.timestamp: str = "2026-01-01T00:00:00Z"', "test-part5-results"),
+    Mistake("save returns nothing", "save", "    return str(filepath)\n", "    return None\n", "test-part4-save", "major"),
 ]
 
 

@@ -1,9 +1,10 @@
 """Student code for the grading tests: a correct solution written differently, cell by cell.
 
-Each entry maps a solution cell's grade_id to replacement source. ``ALTERNATIVE`` must
-score 100: it uses another timer, another percentile method, another interval
-algebra, another way to count bytes, a hand-assembled validator that raises a plain
-ValueError, and pathlib for saving. The classic mistakes are in ``mutations.py``;
+Each entry maps a solution cell's grade_id to replacement source. Each notebook of
+``ALTERNATIVES`` must score 100. ``ALTERNATIVE`` uses another timer, another percentile
+method, another interval algebra, another way to count bytes, a hand-assembled validator
+that raises a plain ValueError, and pathlib for saving; ``SECOND_ALTERNATIVE`` is written
+differently again. The classic mistakes are in ``mutations.py``;
 :func:`graded_class` puts all of them, and the grading contract's special cases, in one class.
 """
 
@@ -201,6 +202,183 @@ def save_submission(submission, filepath="submission.json"):
 }
 
 
+#: A second correct solution, cell by cell, written differently again: layers built apart then put in order,
+#: facts from ``platform.uname``, the interval from its alpha, per-call timing with ``perf_counter_ns``, the
+#: median batch time from ``perf_counter``, the latency fields picked by the schema, reports copied field by
+#: field, a validator that walks the document as a generator, and a save that opens its own temporary name.
+SECOND_ALTERNATIVE = {
+    "simple-mlp": '''
+class SimpleMLP(Module):
+    def __init__(self, input_size, hidden_size, output_size, seed=0):
+        super().__init__()
+        rng = np.random.default_rng(seed)
+        hidden = Linear(input_size, hidden_size, rng=rng)
+        out = Linear(hidden_size, output_size, rng=rng)
+        self.layers = Sequential(hidden, ReLU(), out)
+
+    def forward(self, x):
+        return self.layers.forward(x)
+''',
+    "system-info": '''
+import sys
+
+def get_system_info():
+    uname = platform.uname()
+    facts = [("platform", platform.platform()), ("machine", uname.machine), ("cpu_model", cpu_model()),
+             ("cpu_count", max(1, os.cpu_count() or 1)), ("python_version", sys.version.split()[0]),
+             ("numpy_version", np.__version__), ("blas", blas_info()), ("tinytorch_version", tinytorch.__version__),
+             ("git_commit", git_commit())]
+    return dict(facts)
+''',
+    "wilson": '''
+def wilson_interval(correct, n, confidence=0.95):
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    if correct < 0 or correct > n:
+        raise ValueError("correct must lie within 0..n")
+    alpha = 1 - confidence
+    z = statistics.NormalDist().inv_cdf(1 - alpha / 2)
+    z2 = z ** 2
+    p = correct / n
+    center = (p + z2 / (2 * n)) / (1 + z2 / n)
+    margin = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n ** 2))
+    low, high = center - margin, center + margin
+    return (0.0 if low < 0 else low, 1.0 if high > 1 else high)
+''',
+    "latency": '''
+def measure_latency(model, X, num_runs=100, warmup_runs=10):
+    x1 = Tensor(np.array(X[:1], dtype=np.float32))
+    samples = []
+    with no_grad():
+        for _ in range(warmup_runs):
+            model(x1)
+        for _ in range(num_runs):
+            start = time.perf_counter_ns()
+            model(x1)
+            samples.append((time.perf_counter_ns() - start) / 1e6)
+    return samples
+''',
+    "throughput": '''
+def measure_throughput(model, X, batch_size=64, num_batches=20, warmup_runs=2):
+    X = np.asarray(X, dtype=np.float32)
+    batch = Tensor(X[np.arange(batch_size) % len(X)])
+    seconds = []
+    with no_grad():
+        for _ in range(warmup_runs):
+            model(batch)
+        for _ in range(num_batches):
+            start = time.perf_counter()
+            model(batch)
+            seconds.append(time.perf_counter() - start)
+    return {"batch_size": batch_size, "runs": num_batches, "samples_per_sec": batch_size / statistics.median(seconds)}
+''',
+    "benchmark-report": '''
+class BenchmarkReport:
+    def __init__(self, model_name="model"):
+        self.model_name, self.metrics, self.benchmark_config = model_name, {}, {}
+        self.system_info = get_system_info()
+        self.timestamp = utc_timestamp()
+
+    def benchmark_model(self, model, X_test, y_test, num_runs=100, warmup_runs=10, throughput_batch_size=64,
+                        seed=0, dataset_name="digits", dataset_sha256=None):
+        X_test = np.asarray(X_test, dtype=np.float32)
+        labels = np.asarray(y_test).reshape(-1)
+        with no_grad():
+            logits = np.concatenate([model(Tensor(part)).data for part in np.array_split(X_test, 3) if len(part)])
+        right = int((logits.argmax(axis=1) == labels).sum())
+        low, high = wilson_interval(right, len(labels))
+        samples = measure_latency(model, X_test, num_runs, warmup_runs)
+        stats = BenchmarkResult(samples, warmup_runs=warmup_runs).to_dict()
+        allowed = load_schema()["$defs"]["metrics"]["properties"]["latency"]["properties"]
+        latency = {key: value for key, value in stats.items() if key in allowed}
+        latency["batch_size"] = 1
+        profiler = Profiler()
+        nbytes = int(profiler.model_size_bytes(model))
+        tp = measure_throughput(model, X_test, batch_size=throughput_batch_size)
+        self.metrics = dict(
+            parameter_count=int(profiler.count_parameters(model)), model_size_bytes=nbytes,
+            model_size_mb=nbytes / 1e6, accuracy=right / len(labels),
+            accuracy_ci=dict(low=low, high=high, confidence_level=0.95, method="wilson", n_samples=len(labels)),
+            latency_ms_mean=stats["mean"], latency_ms_std=stats["std"], latency=latency,
+            throughput_samples_per_sec=tp["samples_per_sec"], throughput=tp,
+            peak_memory_bytes=int(profiler.measure_memory(model, X_test[:1])))
+        self.benchmark_config = dict(num_runs=num_runs, warmup_runs=warmup_runs, latency_batch_size=1,
+                                     throughput_batch_size=throughput_batch_size, seed=seed,
+                                     timer="time.perf_counter_ns",
+                                     dataset=dict(name=dataset_name, n_samples=len(labels),
+                                                  sha256=digits_sha256() if dataset_sha256 is None else dataset_sha256))
+        return self.metrics
+''',
+    "generate-submission": '''
+def generate_submission(baseline_report, optimized_report=None, techniques_applied=None):
+    if optimized_report is not None and not techniques_applied:
+        raise ValueError("techniques_applied must name at least one technique")
+
+    def part(report, **extra):
+        fields = {name: getattr(report, name) for name in ("model_name", "timestamp", "benchmark_config", "metrics")}
+        return copy.deepcopy({**fields, **extra})
+
+    doc = dict(schema_version=SCHEMA_VERSION, tinytorch_version=tinytorch.__version__, submission_type="baseline",
+               timestamp=utc_timestamp(), system_info=copy.deepcopy(baseline_report.system_info),
+               baseline=part(baseline_report))
+    if optimized_report is None:
+        return doc
+    doc["submission_type"] = "optimized"
+    doc["optimized"] = part(optimized_report, techniques_applied=[str(t) for t in techniques_applied])
+    base, opt = doc["baseline"]["metrics"], doc["optimized"]["metrics"]
+    doc["improvements"] = {"speedup": base["latency_ms_mean"] / opt["latency_ms_mean"],
+                           "compression_ratio": base["model_size_mb"] / opt["model_size_mb"],
+                           "accuracy_delta": opt["accuracy"] - base["accuracy"]}
+    return doc
+''',
+    "validate": '''
+def validate_submission_schema(submission):
+    if not isinstance(submission, dict) or submission.get("schema_version") not in KNOWN_VERSIONS:
+        got = submission.get("schema_version") if isinstance(submission, dict) else type(submission).__name__
+        raise SubmissionError([Problem("$.schema_version", "version", f"cannot validate schema_version {got}")])
+    validator = jsonschema.Draft202012Validator(load_schema())
+    found = [Problem(json_path(list(err.absolute_path)), err.validator, err.message)
+             for err in validator.iter_errors(submission)]
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for key, child in node.items():
+                yield from walk(child, path + [key])
+        elif isinstance(node, (list, tuple)):
+            for index, child in enumerate(node):
+                yield from walk(child, path + [index])
+        elif isinstance(node, float) and (math.isnan(node) or math.isinf(node)):
+            yield Problem(json_path(path), "finite", f"{node!r} is not a JSON number")
+
+    found.extend(walk(submission, []))
+    found.extend(semantic_problems(submission))
+    if found:
+        raise SubmissionError(found)
+    return True
+''',
+    "save": '''
+def save_submission(submission, filepath="submission.json"):
+    validate_submission_schema(submission)
+    data = json.dumps(submission, allow_nan=False).encode("utf-8")
+    folder = os.path.dirname(os.path.abspath(filepath))
+    scratch = os.path.join(folder, f".{os.path.basename(filepath)}.{os.getpid()}.{time.time_ns()}.tmp")
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.rename(scratch, filepath)
+    except BaseException:
+        if os.path.exists(scratch):
+            os.unlink(scratch)
+        raise
+    return str(filepath)
+''',
+}
+
+#: Every correct alternative, by the student who hands it in.
+ALTERNATIVES = {"alternative": ALTERNATIVE, "alternative-2": SECOND_ALTERNATIVE}
+
+
 def _copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nbformat.from_dict(json.loads(json.dumps(nb)))
 
@@ -212,7 +390,7 @@ def _cell(nb: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
 def graded_class(course: Path) -> dict[str, nbformat.NotebookNode]:
     """Every graded variant of the course's notebook, by student name: the contract's cases (solution 100,
     release 0, only Part 1 solved, a locked test rewritten, a test cell deleted, a cell that raises, a cell
-    that never ends), the correct alternative, and one notebook per classic mistake."""
+    that never ends), the correct alternatives, and one notebook per classic mistake."""
     source = nbformat.read(course / "source" / "capstone" / "capstone.ipynb", as_version=4)
     release = nbformat.read(course / "release" / "capstone" / "capstone.ipynb", as_version=4)
     part1, tampered, deleted, raises, loops = (_copy(nb) for nb in (release, release, source, source, source))
@@ -222,7 +400,8 @@ def graded_class(course: Path) -> dict[str, nbformat.NotebookNode]:
     raises.cells.insert(grade_ids(raises).index("part1-intro"), nbformat.v4.new_code_cell("raise RuntimeError('oops')"))
     loops.cells.insert(grade_ids(loops).index("part1-intro"), nbformat.v4.new_code_cell("while True:\n    pass"))
     return {"solution": source, "release": release, "part1": part1, "tampered": tampered, "deleted": deleted,
-            "raises": raises, "loops": loops, "alternative": with_cells(source, ALTERNATIVE),
+            "raises": raises, "loops": loops,
+            **{student: with_cells(source, cells) for student, cells in ALTERNATIVES.items()},
             **{f"mistake-{i:02d}": mutated(source, m) for i, m in enumerate(MISTAKES)}}
 
 

@@ -46,4 +46,4 @@ def verdict(cells: list[Cell], folder: Path, cell: str, *student: str) -> Verdic
 
 def failed(v: Verdict) -> set[str]:
     """The names of the checks that failed."""
-    return {line.split(" (", 1)[0][2:] for line in v.report.splitlines()[1:]}
+    return {line.split(" (", 1)[0][2:] for line in v.report.splitlines()[1:] if line.startswith("✗ ")}

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.notebooks.variants import ALTERNATIVE
+from tests.notebooks.variants import ALTERNATIVES
 from tinytorch.instructor.judge import checks
 from tinytorch.instructor.judge.channel import Limits
 from tinytorch.instructor.judge.trial import Cell, judge_cells
@@ -38,9 +38,10 @@ def judged(cells: list[Cell]) -> dict[str, float]:
 
 
 def test_the_solution_and_the_correct_alternatives_score_100_with_both_cores_loaded(notebook_cells, both_cores_busy):
-    alternative = [Cell(c.grade_id, c.graded, ALTERNATIVE[c.grade_id].strip("\n")) if c.grade_id in ALTERNATIVE
-                   else c for c in notebook_cells]
-    results = {name: judged(cells) for name, cells in (("solution", notebook_cells), ("alternative", alternative))}
+    books = {"solution": notebook_cells} | {
+        name: [Cell(c.grade_id, c.graded, cells[c.grade_id].strip("\n")) if c.grade_id in cells else c
+               for c in notebook_cells] for name, cells in ALTERNATIVES.items()}
+    results = {name: judged(cells) for name, cells in books.items()}
     assert all(spinner.poll() is None for spinner in both_cores_busy), "the load ran throughout"
     print(f"\nwith two busy loops on the machine's {__import__('os').cpu_count()} cores: {results}")
-    assert results == {"solution": {"total": 100}, "alternative": {"total": 100}}
+    assert results == {name: {"total": 100} for name in books}

@@ -349,14 +349,17 @@ class Subject:
         return kept
 
     def call(self, target: str | Handle | tuple[str, str], *args: Any, keep: bool = False, fault: str | None = None,
-             method: str | None = None, seconds: float | None = None, **kwargs: Any) -> Any:
-        """``target(*args, **kwargs)`` in the student's process (a name, or a kept object and its ``method``)."""
+             method: str | None = None, seconds: float | None = None, stand_ins: tuple[str, ...] = (),
+             **kwargs: Any) -> Any:
+        """``target(*args, **kwargs)`` in the student's process (a name, or a kept object and its ``method``);
+        the notebook's functions named in ``stand_ins`` are the package's own during the call."""
         spec: dict[str, Any] = {"handle": target.id} if isinstance(target, Handle) else \
             {"module": target[0], "name": target[1]} if isinstance(target, tuple) else {"name": target}
         if method:
             spec["method"] = method
         return self._ask({"op": "call", "target": spec, "args": self._encode(list(args)),
-                          "kwargs": self._encode(kwargs), "keep": keep, "fault": fault}, seconds)
+                          "kwargs": self._encode(kwargs), "keep": keep, "fault": fault,
+                          "stand_ins": list(stand_ins)}, seconds)
 
     def get(self, target: str | Handle, *path: str | int) -> Any:
         spec: dict[str, Any] = {"handle": target.id} if isinstance(target, Handle) else {"name": target}

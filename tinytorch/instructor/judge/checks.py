@@ -14,6 +14,7 @@ visible test that fails costs the cell's points, as the notebook tells students.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
@@ -21,7 +22,8 @@ import numbers
 import os
 import platform
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +95,9 @@ def _problems(document: Any) -> list[str]:
     return [str(p) for p in submission_problems(document)]
 
 
-def _forward(t: Trial, model: Handle, x: np.ndarray) -> np.ndarray:
-    """The student's model on ``x``: it must return a Tensor, whose data the judge reads."""
+def _forward(t: Trial, model: Handle | str, x: np.ndarray) -> np.ndarray:
+    """The student's model (a kept object, or a name of the notebook) on ``x``: it must return a Tensor, whose
+    data the judge reads."""
     out = t.subject.call(model, TensorArg(x), keep=True)
     assert out.type == "Tensor", f"forward must return a Tensor, got {out.type}"
     data = t.subject.get(out, "data")
@@ -102,8 +105,15 @@ def _forward(t: Trial, model: Handle, x: np.ndarray) -> np.ndarray:
     return data
 
 
-def _fake(name: str, latency_ms: float, size_mb: float, acc: float) -> StandIn:
-    return StandIn(**vars(make_fake_report(name, latency_ms, size_mb, acc)))
+def _fake(name: str, latency_ms: float, size_mb: float, acc: float, median_share: float = 1.0) -> StandIn:
+    """A fake report; with ``median_share`` < 1 its median latency is that share of its mean, as slow outliers
+    make it, so that a ratio of medians is told from the ratio of means."""
+    fields = vars(make_fake_report(name, latency_ms, size_mb, acc))
+    latency = fields["metrics"]["latency"]
+    latency["median"] = latency_ms * median_share
+    latency["median_ci"] = [latency["median"] * 0.97, latency["median"] * 1.03]
+    latency["min"] = min(latency["min"], latency["median_ci"][0])
+    return StandIn(**fields)
 
 
 def _metrics(document: dict, which: str = "baseline") -> dict:
@@ -153,7 +163,17 @@ def _mlp_seeded(t: Trial) -> None:
         f"seeds {seed} and {seed + 1} gave the same model: the weights must come from the seed")
 
 
-@check("test-part1-simplemlp", "learns the digits", points=4)
+@check("test-part1-simplemlp", "forward returns the logits", points=1)
+def _mlp_logits(t: Trial) -> None:
+    mlp = t.call("SimpleMLP", 64, 32, 10, seed=t.rng.randint(1, 1000), keep=True)
+    x = 50 * np.random.default_rng(t.rng.randint(0, 2**31)).normal(size=(6, 64)).astype(np.float32)
+    out = _forward(t, mlp, x)
+    assert not (np.all(out >= 0) and np.allclose(out.sum(axis=1), 1.0, atol=1e-4)), (
+        "forward must return the logits, the last Linear's output: its rows came out as probabilities (each in "
+        "[0, 1], summing to 1). Leave the softmax to the loss")
+
+
+@check("test-part1-simplemlp", "learns the digits", points=3)
 def _mlp_trains(t: Trial) -> None:
     digits = load_digits()
     seed = t.rng.randint(0, 1000)
@@ -239,6 +259,14 @@ def _wilson_values(t: Trial) -> None:
         want = wilson_interval(k, n)
         got = _interval(t, k, n)
         assert np.allclose(got, want, atol=1e-6), f"wilson_interval({k}, {n}) should be {want}, got {got}"
+    # At 0 and n correct the formula's two terms cancel, and rounding may carry an end past 0 or 1.
+    for n in range(1, 41):
+        for k in (0, n):
+            for confidence in (0.8, 0.9, 0.95):
+                low, high = _interval(t, k, n, confidence=confidence)
+                assert 0.0 <= low <= high <= 1.0, (
+                    f"both ends lie within [0, 1]: wilson_interval({k}, {n}, confidence={confidence}) gave "
+                    f"({low!r}, {high!r}); clip them with max(0.0, ...) and min(1.0, ...)")
 
 
 @check("test-part2-wilson", "confidence sets z", points=1)
@@ -328,7 +356,7 @@ def _latency_visible(t: Trial) -> None:
         "calls seen)"
 
 
-@check("test-part2-latency", "warmup calls are not timed", points=5)
+@check("test-part2-latency", "warmup calls are not timed", points=3)
 def _latency_warmup(t: Trial) -> None:
     cold_ms = t.rng.uniform(150, 200)
     cold = Sleepy(seconds=1e-3, cold_calls=3, cold_seconds=cold_ms / 1e3, octaves=4, rng=t.rng)
@@ -357,7 +385,7 @@ def _latency_units(t: Trial) -> None:
     _not_shorter_than_played(samples, _tracks_the_calls(samples, sleepy, "the samples"))
 
 
-@check("test-part2-latency", "a fraction of a millisecond is kept", points=3)
+@check("test-part2-latency", "a fraction of a millisecond is kept", points=5)
 def _latency_fraction(t: Trial) -> None:
     # A real forward pass of the capstone's model takes tens of microseconds: rounded to whole milliseconds, or
     # computed with integer division, it reports 0.
@@ -477,11 +505,17 @@ def _report_visible(t: Trial) -> None:
     assert isinstance(config, dict) and config.get("warmup_runs") == 2, "record warmup_runs in benchmark_config"
 
 
+def _context(t: Trial) -> dict:
+    """The seed and dataset the oracle's report is told of, drawn per run: the report must record these."""
+    return t.once("context", lambda: {"seed": t.rng.randint(1, 10**6), "name": f"digits-{t.rng.randint(100, 999)}",
+                                      "sha256": "".join(t.rng.choice("0123456789abcdef") for _ in range(64))})
+
+
 def _oracle_report(t: Trial) -> tuple[Oracle, dict, dict, Any, float]:
     """The student's report of the oracle on 20 samples, some labels wrong: (oracle, metrics, config, timestamp,
     the accuracy it must report). Measured once; several checks read it."""
     def measure() -> tuple[Oracle, dict, dict, Any, float]:
-        oracle = Oracle(t.rng)
+        oracle, context = Oracle(t.rng), _context(t)
         X = np.zeros((20, 64), dtype=np.float32)
         y = np.arange(20) % 10
         X[np.arange(20), y] = 1.0
@@ -490,6 +524,7 @@ def _oracle_report(t: Trial) -> tuple[Oracle, dict, dict, Any, float]:
         t.need("BenchmarkReport")
         report = t.call("BenchmarkReport", "oracle", keep=True)
         t.subject.call(report, oracle, X, y, num_runs=12, warmup_runs=2, throughput_batch_size=32,
+                       seed=context["seed"], dataset_name=context["name"], dataset_sha256=context["sha256"],
                        method="benchmark_model")
         metrics, config = t.subject.get(report, "metrics"), t.subject.get(report, "benchmark_config")
         assert isinstance(metrics, dict) and isinstance(config, dict), \
@@ -512,6 +547,8 @@ def _report_accuracy(t: Trial) -> None:
     ci = m["accuracy_ci"]
     assert abs(ci["low"] - low) < 1e-4 and abs(ci["high"] - high) < 1e-4, \
         f"accuracy_ci must be the Wilson interval ({low:.4f}, {high:.4f}), got ({ci['low']}, {ci['high']})"
+    assert ci.get("n_samples") == 20, (
+        f"accuracy_ci.n_samples is the number of test rows scored (20), got {ci.get('n_samples')}")
 
 
 @check("test-part2-benchmark-model", "size counts bytes stored", points=2)
@@ -547,8 +584,13 @@ def _report_timing(t: Trial) -> None:
 @check("test-part2-benchmark-model", "context recorded", points=1)
 def _report_context(t: Trial) -> None:
     _, m, config, timestamp, _ = _oracle_report(t)
-    dataset = config["dataset"]
-    assert dataset["n_samples"] == 20 and len(dataset["sha256"]) == 64, "benchmark_config.dataset must describe X_test"
+    dataset, given = config["dataset"], _context(t)
+    assert dataset["n_samples"] == 20, "benchmark_config.dataset.n_samples is the number of rows of X_test"
+    assert (config.get("seed"), dataset.get("name"), dataset.get("sha256")) == (
+        given["seed"], given["name"], given["sha256"]), (
+        f"benchmark_config records the seed, dataset_name and dataset_sha256 it was given ({given['seed']}, "
+        f"{given['name']!r}, {given['sha256'][:8]}…); got {config.get('seed')}, {dataset.get('name')!r}, "
+        f"{str(dataset.get('sha256'))[:8]}…")
     peak = m["peak_memory_bytes"]
     assert type(peak) is int and peak >= 0, (
         f"peak_memory_bytes must be a whole number of bytes, at least 0 (got {peak!r}): "
@@ -654,12 +696,14 @@ def _fakes(t: Trial) -> tuple[tuple[float, float, float], tuple[float, float, fl
 @check("test-part3-generate", "an optimized submission is valid", points=4)
 def _generate_valid(t: Trial) -> None:
     base, opt = _fakes(t)
-    sub = t.call("generate_submission", _fake("base", *base), _fake("opt", *opt), ["quantization", "pruning"])
+    shares = t.rng.uniform(0.75, 0.85), t.rng.uniform(0.9, 0.98)
+    sub = t.call("generate_submission", _fake("base", *base, shares[0]), _fake("opt", *opt, shares[1]),
+                 ["quantization", "pruning"])
     problems = _problems(sub)
     assert not problems, f"the submission breaks the format's rules: {problems[:5]}"
     assert sub["schema_version"] == SCHEMA_VERSION, f"schema_version must be {SCHEMA_VERSION}"
     assert abs(sub["improvements"]["speedup"] - base[0] / opt[0]) < 1e-9, (
-        f"speedup is baseline latency / optimized latency = {base[0] / opt[0]:.4g}, "
+        f"speedup is baseline mean latency / optimized mean latency = {base[0] / opt[0]:.4g}, "
         f"got {sub['improvements']['speedup']}")
     _plain_json(sub, "the submission")
 
@@ -781,6 +825,14 @@ def _validate_non_finite(t: Trial) -> None:
              "latency_ms_std")
     _rejects(t, _mutated(lambda d: d["improvements"].__setitem__("speedup", float("inf"))), "speedup")
     _rejects(t, _mutated(lambda d: _metrics(d)["latency"].__setitem__("p90", float("nan"))), "p90")
+    spot = t.rng.randint(1, 8)
+
+    def in_a_list(d: dict) -> None:
+        latency = _metrics(d)["latency"]
+        latency["samples_ms"] = [latency["median"]] * latency["n"]
+        latency["samples_ms"][spot] = float("nan")
+
+    _rejects(t, _mutated(in_a_list), f"samples_ms[{spot}]")
 
 
 @check("test-part4-validate", "a missing metric is refused", points=1)
@@ -801,6 +853,15 @@ def _validate_semantic(t: Trial) -> None:
 def _validate_version(t: Trial) -> None:
     version = f"{t.rng.randint(2, 99)}.0.0"
     _rejects(t, _mutated(lambda d: d.__setitem__("schema_version", version)), version)
+
+    def also_broken(d: dict) -> None:
+        d["schema_version"] = version
+        _metrics(d)["accuracy"] = 97
+
+    text = _rejects(t, _mutated(also_broken), version)
+    assert "accuracy" not in text, (
+        f"an unknown schema_version is the only problem reported (the other rules are another version's); the "
+        f"error also named accuracy: {text[:300]}")
     _rejects(t, "not a submission")
 
 
@@ -848,6 +909,12 @@ def _validate_accepts(t: Trial) -> None:
 
 # Part 4 · save_submission -------------------------------------------------------------------
 
+def _save(t: Trial, *args: Any, **kwargs: Any) -> Any:
+    """``save_submission(*args)`` with the package's validator in place of the notebook's: a slip of the
+    validator is charged in its own cell, not again in this one."""
+    return t.call("save_submission", *args, stand_ins=("validate_submission_schema",), **kwargs)
+
+
 def _saved(t: Trial, path: str) -> Any:
     """The JSON in the file the student's code wrote at ``path`` (in the trial's folder), or None."""
     data = t.read(str(Path(path).relative_to(t.workdir)))
@@ -856,7 +923,7 @@ def _saved(t: Trial, path: str) -> Any:
 
 def _refuses_bad(t: Trial, bad: dict, path: str) -> None:
     try:
-        t.call("save_submission", bad, path)
+        _save(t, bad, path)
     except StudentRaised as raised:
         if not raised.value_error:
             raise
@@ -869,7 +936,7 @@ def _save_visible(t: Trial) -> None:
     folder = t.folder()
     path = f"{folder}/results.json"
     good = make_fake_submission()
-    assert t.call("save_submission", copy.deepcopy(good), path) == path, "save_submission returns the path it wrote"
+    assert _save(t, copy.deepcopy(good), path) == path, "save_submission returns the path it wrote"
     text = _saved(t, path)
     assert text is not None and _json(text) == good, "the file must hold exactly the submission"
     _refuses_bad(t, _mutated(lambda d: _metrics(d).__setitem__("accuracy", 97)), f"{folder}/bad.json")
@@ -887,7 +954,7 @@ def _json(text: str) -> Any:
 def _save_refuses_nan(t: Trial) -> None:
     good = make_fake_submission()
     path = f"{t.folder()}/results.json"
-    t.call("save_submission", copy.deepcopy(good), path)
+    _save(t, copy.deepcopy(good), path)
     bad = copy.deepcopy(good)
     _metrics(bad, "optimized")["latency_ms_mean"] = float("nan")
     _refuses_bad(t, bad, path)
@@ -902,9 +969,9 @@ def _save_is_atomic(t: Trial) -> None:
     for fault in ("json", "fsize:500"):
         folder = t.folder()
         path = f"{folder}/results.json"
-        t.call("save_submission", copy.deepcopy(good), path)
+        _save(t, copy.deepcopy(good), path)
         try:
-            t.call("save_submission", copy.deepcopy(good), path, fault=fault)
+            _save(t, copy.deepcopy(good), path, fault=fault)
         except StudentRaised as raised:
             if not raised.os_error:
                 raise
@@ -920,7 +987,7 @@ def _save_is_atomic(t: Trial) -> None:
 @check("test-part4-save", "the file gets the usual permissions", points=1)
 def _save_permissions(t: Trial) -> None:
     relative = f"{Path(t.folder()).relative_to(t.workdir)}/results.json"
-    t.call("save_submission", make_fake_submission(), str(t.workdir / relative))
+    _save(t, make_fake_submission(), str(t.workdir / relative))
     umask = os.umask(0)
     os.umask(umask)   # the student's process inherits the judge's
     mode = t.mode(relative)
@@ -946,13 +1013,30 @@ def _results_file(t: Trial) -> tuple[Any, list[str]] | None:
     return document, [str(p) for p in problems] + _problems(document)
 
 
-def _not_twice(t: Trial, problem: str) -> None:
+def _not_twice(t: Trial, problem: str, upstream: tuple[str, ...] | None = None) -> None:
     """Part 5 holds no code of the student's: the workflow fails only when one of their functions does. If an
-    earlier cell lost points for a property (every function passing its visible tests), that slip was charged
-    there, and Part 5 says so instead of charging it again."""
-    earlier = t.charged_cells()
+    earlier cell lost points for it (property-level slips, or one function failing its visible tests), that
+    slip was charged there, and Part 5 says so instead of charging it again (:meth:`Trial.charged_cells`).
+    ``upstream``: the cells whose functions this property depends on (every cell if None)."""
+    earlier = [cell for cell in t.charged_cells() if upstream is None or cell in upstream]
     if earlier:
         raise ChargedElsewhere(f"{problem}. This follows from what {', '.join(earlier)} lost points for")
+
+
+@contextlib.contextmanager
+def _follows_from(t: Trial, *upstream: str) -> Iterator[None]:
+    """A Part 5 property that fails is not charged again when a cell it depends on already lost points."""
+    try:
+        yield
+    except AssertionError as failed:
+        _not_twice(t, str(failed), upstream)
+        raise
+
+
+#: The cells whose functions make the baseline's report, and those that make the optimized entry.
+BASELINE_FROM = ("test-part1-simplemlp", "test-part2-wilson", "test-part2-latency", "test-part2-throughput",
+                 "test-part2-benchmark-model", "test-part3-generate")
+OPTIMIZED_FROM = ("test-part1-simplemlp", "test-part2-benchmark-model", "test-part3-generate")
 
 
 def _results(t: Trial) -> dict:
@@ -980,7 +1064,7 @@ def _results_visible(t: Trial) -> None:
         assert not problems, f"results.json does not pass the validator: {problems[:5]}"
 
 
-@check("test-part5-results", "results.json is written and valid", points=4)
+@check("test-part5-results", "results.json is written and valid", points=3)
 def _results_valid(t: Trial) -> None:
     found = _results_file(t)
     problem = ("the workflow did not write results.json: the error of the workflow cell names the part to fix"
@@ -994,11 +1078,12 @@ def _results_valid(t: Trial) -> None:
 def _results_baseline(t: Trial) -> None:
     results = _results(t)
     m = _metrics(results)
-    assert m["accuracy"] >= 0.9, "the baseline should be your trained SimpleMLP (>= 90% accuracy)"
-    assert m["parameter_count"] == 64 * 128 + 128 + 128 * 10 + 10, "the baseline must be SimpleMLP(64, 128, 10)"
-    assert results["baseline"]["benchmark_config"]["dataset"]["sha256"] == digits_sha256(), (
-        "the baseline must be measured on the bundled digits test split")
-    assert m["latency"]["n"] >= 200, "the workflow measures 200 latency runs"
+    with _follows_from(t, *BASELINE_FROM):
+        assert m["accuracy"] >= 0.9, "the baseline should be your trained SimpleMLP (>= 90% accuracy)"
+        assert m["parameter_count"] == 64 * 128 + 128 + 128 * 10 + 10, "the baseline must be SimpleMLP(64, 128, 10)"
+        assert results["baseline"]["benchmark_config"]["dataset"]["sha256"] == digits_sha256(), (
+            "the baseline must be measured on the bundled digits test split")
+        assert m["latency"]["n"] >= 200, "the workflow measures 200 latency runs"
 
 
 @check("test-part5-results", "the optimized model says what was done", points=3)
@@ -1006,8 +1091,53 @@ def _results_optimized(t: Trial) -> None:
     results = _results(t)
     # The framework's optimizations are installed where the notebook is judged, so a baseline-only submission
     # means that the stack could not be applied to the student's model.
-    assert results.get("submission_type") == "optimized" and isinstance(results.get("optimized"), dict), (
-        "the workflow submitted the baseline only: the optimization stack could not be applied to your model "
-        "(Part 4b printed why). Keep SimpleMLP's three layers, in order, in a Sequential as self.layers")
-    assert results["optimized"].get("techniques_applied"), "name the techniques you applied"
-    assert results["improvements"]["compression_ratio"] > 1.0, "the optimized model should be smaller"
+    with _follows_from(t, *OPTIMIZED_FROM):
+        assert results.get("submission_type") == "optimized" and isinstance(results.get("optimized"), dict), (
+            "the workflow submitted the baseline only: the optimization stack could not be applied to your model "
+            "(Part 4b printed why). Keep SimpleMLP's three layers, in order, in a Sequential as self.layers")
+        assert results["optimized"].get("techniques_applied"), "name the techniques you applied"
+        assert results["improvements"]["compression_ratio"] > 1.0, "the optimized model should be smaller"
+
+
+def _when(stamp: Any) -> float | None:
+    """An ISO-8601 UTC timestamp as seconds since the epoch, or None if it is not one."""
+    if not isinstance(stamp, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.timestamp() if moment.tzinfo is not None else None
+
+
+@check("test-part5-results", "the numbers come from this run", points=1)
+def _results_this_run(t: Trial) -> None:
+    results = _results(t)
+    started, ended = t.run_workflow()
+    with _follows_from(t, *BASELINE_FROM):
+        entries = [("the submission", results)] + [
+            (f"the {name} report", results[name]) for name in ("baseline", "optimized") if name in results]
+        for what, entry in entries:
+            moment = _when(entry.get("timestamp"))
+            # whole seconds, and the report of the baseline may be made while the model trains
+            assert moment is not None and started - 2 <= moment <= ended + 2, (
+                f"{what}'s timestamp ({entry.get('timestamp')!r}) is not the time it was made: the workflow ran "
+                f"from {datetime.fromtimestamp(started, timezone.utc):%H:%M:%S} to "
+                f"{datetime.fromtimestamp(ended, timezone.utc):%H:%M:%S} UTC. Stamp each with utc_timestamp()")
+        digits = load_digits()
+        for name, variable in (("baseline", "model"), ("optimized", "optimized_model")):
+            if name not in results or not t.subject.defined(variable)[0]:
+                continue
+            right = float(np.mean(_forward(t, variable, digits.X_test).argmax(axis=1) == digits.y_test))
+            metrics = _metrics(results, name)
+            # one row either way: logits computed in batches of another size may round a near tie apart
+            assert _number(metrics["accuracy"]) and abs(metrics["accuracy"] - right) <= 1.5 / len(digits.y_test), (
+                f"the {name} model's accuracy on the digits test split is {right:.4f} when the judge runs it; "
+                f"results.json says {metrics['accuracy']}")
+            stored = t.subject.call(variable, method="state_dict")
+            size = sum(value.nbytes for value in stored.values() if isinstance(value, np.ndarray)) \
+                if isinstance(stored, dict) else None
+            assert size is None or metrics["model_size_bytes"] == size, (
+                f"the {name} model stores {size:,} bytes (its state_dict's arrays); results.json says "
+                f"{metrics['model_size_bytes']}")
+

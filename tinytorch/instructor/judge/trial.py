@@ -20,6 +20,7 @@ import random
 import shutil
 import stat
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -90,12 +91,14 @@ class Trial:
         return value
 
     def charged_cells(self) -> list[str]:
-        """The cells judged so far that lost points for a property, or none at all if any of them failed a gate.
+        """The cells judged so far that lost points, or none at all if two or more of them failed a gate.
 
-        A function that fails its visible tests does not work at all, and what depends on it
-        is charged too; a property-level slip is charged in its own cell only.
+        A slip is charged in the cell of the function that has it: any number of property-level
+        slips, and one function that fails its visible tests, are charged there only. Two or
+        more functions that do not work mean the notebook is not yet a workflow, and what
+        depends on them is charged too: a blank or broken notebook collects nothing downstream.
         """
-        if any(verdict.gate_failed for verdict in self.verdicts.values()):
+        if sum(verdict.gate_failed for verdict in self.verdicts.values()) > 1:
             return []
         return [cell for cell, verdict in self.verdicts.items() if verdict.earned < verdict.possible]
 
@@ -158,12 +161,15 @@ class Trial:
         finally:
             os.close(descriptor)
 
-    def run_workflow(self) -> None:
-        """Run the notebook's workflow cells (train, optimize, submit) once, in the subject's folder."""
-        def run() -> None:
+    def run_workflow(self) -> tuple[float, float]:
+        """Run the notebook's workflow cells (train, optimize, submit) once, in the subject's folder: the
+        judge's clock (seconds since the epoch) when they started and when they ended."""
+        def run() -> tuple[float, float]:
+            started = time.time()
             for cell in self.workflow:
                 self.subject.run_cell(cell.grade_id or "workflow", cell.source)
-        self.once("workflow", run)
+            return started, time.time()
+        return self.once("workflow", run)
 
 
 def _said(problem: BaseException) -> str:

@@ -10,7 +10,9 @@ Requests (``op``):
 * ``run``: execute one cell's source in the notebook's namespace (as ``__main__``);
 * ``describe``: whether a name is defined, and in which module;
 * ``call``: call a name or a kept object (or its method) with decoded arguments, and
-  answer with the encoded result, or keep the result and answer with a handle;
+  answer with the encoded result, or keep the result and answer with a handle; with
+  ``stand_ins``, the named functions of the notebook are the package's own during the call
+  (:func:`_stand_ins`), so that one function is judged apart from another it calls;
 * ``keep``: keep a value the judge sends (a report-shaped stand-in), to pass and change later;
 * ``get`` / ``set``: read or write a value inside a kept object or a name, by a path.
 
@@ -156,7 +158,7 @@ class Subject:
         function = self._target(request["target"])
         args = self._in(request.get("args", []))
         kwargs = self._in(request.get("kwargs", {}))
-        with _fault(request.get("fault"), self.namespace):
+        with _fault(request.get("fault"), self.namespace), _stand_ins(request.get("stand_ins"), self.namespace):
             result = function(*args, **kwargs)
         return self._keep(result) if request.get("keep") else encode(result, self._kept_value)
 
@@ -258,6 +260,40 @@ def _python(source: str) -> str:
     except ImportError:
         return source
     return str(TransformerManager().transform_cell(source))
+
+
+def _package_validator(submission: Any) -> bool:
+    """``validate_submission_schema`` as the package's one validator decides it: True, or every problem."""
+    from tinytorch.olympics.schema import SubmissionError, submission_problems
+
+    problems = submission_problems(submission)
+    if problems:
+        raise SubmissionError(problems)
+    return True
+
+
+#: The notebook's functions the judge may swap for the package's own while it judges another function.
+STAND_INS = {"validate_submission_schema": _package_validator}
+
+
+@contextlib.contextmanager
+def _stand_ins(names: Any, namespace: dict[str, Any]) -> Iterator[None]:
+    """The named functions of the notebook replaced by :data:`STAND_INS` for one call, and put back after."""
+    names = [str(name) for name in names or ()]
+    unknown = [name for name in names if name not in STAND_INS]
+    if unknown:
+        raise ValueError(f"no stand-in for {unknown[0][:40]!r}")
+    missing = object()
+    kept = {name: namespace.get(name, missing) for name in names}
+    namespace.update({name: STAND_INS[name] for name in names})
+    try:
+        yield
+    finally:
+        for name, value in kept.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
 
 
 @contextlib.contextmanager

@@ -194,6 +194,14 @@ MISTAKES = [
             'handle, tmp_path = tempfile.mkstemp(prefix=".submission-", suffix=".tmp")', "test-part4-save", "major"),
     Mistake("the report's time written by hand", "benchmark-report", "self.timestamp: str = utc_timestamp()",
             'self.timestamp: str = "2026-01-01T00:00:00Z"', "test-part5-results"),
+    # Written by a reviewer who had read the notebook but not the checks.
+    Mistake("counts outside 0…n left to the square root", "wilson", "    if n < 1 or not 0 <= correct <= n:\n",
+            "    if n < 1:\n", "test-part2-wilson"),
+    Mistake("throughput from the mean call", "throughput", '"samples_per_sec": batch_size / (result.median / 1e3)}',
+            '"samples_per_sec": batch_size / (result.mean / 1e3)}', "test-part2-throughput"),
+    Mistake("peak memory of the whole test set", "benchmark-report",
+            '"peak_memory_bytes": int(profiler.measure_memory(model, X_test[:1])),',
+            '"peak_memory_bytes": int(profiler.measure_memory(model, X_test)),', "test-part2-benchmark-model"),
     Mistake("save returns nothing", "save", "    return str(filepath)\n", "    return None\n", "test-part4-save", "major"),
 ]
 

@@ -45,7 +45,7 @@ def solution_lines(source_nb) -> set[str]:
 
 @pytest.mark.parametrize("student, expected", [
     ("solution", 100), ("release", 0), ("part1", PART1_POINTS), ("tampered", 0),
-    ("deleted", 100), ("raises", 100), ("loops", 100), ("alternative", 100), ("alternative-2", 100),
+    ("deleted", 100), ("raises", 100), ("loops", 100), ("alternative", 100), ("alternative-2", 100), ("alternative-3", 100),
 ])
 def test_scores(graded, student, expected):
     scores, _, _ = graded

@@ -24,8 +24,9 @@ def notebook_cells() -> list[Cell]:
 
 
 @contextlib.contextmanager
-def trial(cells: list[Cell], folder: Path, *student: str, seconds: float = 30) -> Iterator[Trial]:
-    """A trial of ``cells`` (loaded as the judge loads them) with each ``student`` source run after them."""
+def trial(cells: list[Cell], folder: Path, *student: str, seconds: float = 120) -> Iterator[Trial]:
+    """A trial of ``cells`` (loaded as the judge loads them) with each ``student`` source run after them; the
+    workflow cells take tens of seconds on a busy machine, well within the ``seconds`` a request may take."""
     workdir = folder / "work"
     workdir.mkdir()
     with Subject(workdir, Limits(seconds=seconds)) as subject:

@@ -281,7 +281,8 @@ def _wilson_confidence(t: Trial) -> None:
 
 @check("test-part2-wilson", "impossible counts raise ValueError", points=1)
 def _wilson_rejects(t: Trial) -> None:
-    for bad in [(1, 0), (11, 10), (-1, 10)]:
+    # At 99 % the square root stays real just outside 0…n, so only a check of the counts refuses them.
+    for bad in [(1, 0), (11, 10), (-1, 10), (11, 10, 0.99), (-1, 10, 0.99)]:
         try:
             t.call("wilson_interval", *bad)
         except StudentRaised as raised:
@@ -445,7 +446,7 @@ def _throughput_visible(t: Trial) -> None:
     assert _number(got.get("samples_per_sec")) and got["samples_per_sec"] > 0, "samples_per_sec must be positive"
 
 
-@check("test-part2-throughput", "measured on batches, not derived from latency", points=5)
+@check("test-part2-throughput", "measured on batches, not derived from latency", points=4)
 def _throughput_measured(t: Trial) -> None:
     # Two models, one four times slower than the other, each taking the same time per call whatever the
     # batch size: no one rate is within the tolerance (0.3 to 1.05 of the truth) of both, so a rate that was
@@ -461,6 +462,19 @@ def _throughput_measured(t: Trial) -> None:
             f"must be measured on batches, not derived as 1000 / latency (which gives ~{1 / per_call:,.0f})")
         # How many calls were made is the next check's business: a count is charged once.
         assert flat.calls and all(s == (32, 64) for s in flat.shapes), "every throughput call must use the full batch"
+
+
+@check("test-part2-throughput", "the median call sets the rate", points=1)
+def _throughput_median(t: Trial) -> None:
+    fast = t.rng.uniform(3.0, 4.0)
+    slow = fast + t.rng.uniform(28.0, 32.0)
+    probe = Pattern((), batch_pattern_ms=(fast, fast, fast, fast, slow))
+    result = t.call("measure_throughput", probe, X50, batch_size=32, num_batches=10, warmup_runs=1)
+    rate, ideal = result["samples_per_sec"], 32 / (fast / 1e3)
+    assert _number(rate) and 0.6 * ideal < rate <= 1.05 * ideal, (
+        f"of 10 batches, 8 took {fast:.1f} ms and 2 took {slow:.1f} ms: the median call gives about {ideal:,.0f} "
+        f"samples/s, the mean {32 / ((4 * fast + slow) / 5e3):,.0f}; got {rate}. samples_per_sec is batch_size "
+        "over the median time of one call")
 
 
 @check("test-part2-throughput", "batches larger than X", points=1)
@@ -583,7 +597,7 @@ def _report_timing(t: Trial) -> None:
 
 @check("test-part2-benchmark-model", "context recorded", points=1)
 def _report_context(t: Trial) -> None:
-    _, m, config, timestamp, _ = _oracle_report(t)
+    oracle, m, config, timestamp, _ = _oracle_report(t)
     dataset, given = config["dataset"], _context(t)
     assert dataset["n_samples"] == 20, "benchmark_config.dataset.n_samples is the number of rows of X_test"
     assert (config.get("seed"), dataset.get("name"), dataset.get("sha256")) == (
@@ -595,6 +609,14 @@ def _report_context(t: Trial) -> None:
     assert type(peak) is int and peak >= 0, (
         f"peak_memory_bytes must be a whole number of bytes, at least 0 (got {peak!r}): "
         "Profiler().measure_memory(model, one_sample) returns it")
+    profiler = t.subject.call(("tinytorch.perf.profiling", "Profiler"), keep=True)
+    one, whole = (t.subject.call(profiler, oracle, np.zeros((rows, 64), np.float32), method="measure_memory")
+                  for rows in (1, 20))
+    assert _number(one) and _number(whole) and whole > 2 * one, (
+        "the framework's Profiler.measure_memory no longer tells one row from twenty in your process")
+    assert peak < math.sqrt(one * whole), (
+        f"peak_memory_bytes is the peak during one single-sample call (about {one:,} B for this model here); it is "
+        f"{peak:,} B, about what all 20 rows take ({whole:,} B): measure_memory(model, X_test[:1])")
     assert isinstance(timestamp, str) and timestamp.endswith(("Z", "+00:00")), "timestamp must be ISO-8601 in UTC"
 
 

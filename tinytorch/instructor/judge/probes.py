@@ -42,14 +42,16 @@ class Sleepy(Probe):
 
 class Pattern(Probe):
     """Single-sample calls take the times of ``pattern_ms`` in turn, after ``cold_calls`` of ``cold_ms``; a batch
-    takes ``batch_ms``. Any ``k · len(pattern_ms)`` consecutive timed calls hold the pattern exactly k times, so
-    the statistics of a correct measurement follow from the pattern, whatever came before."""
+    takes ``batch_ms``, or the times of ``batch_pattern_ms`` in turn. Any ``k · len(pattern)`` consecutive calls
+    hold the pattern exactly k times, so the statistics of a correct measurement follow from the pattern,
+    whatever came before."""
 
     def __init__(self, pattern_ms: tuple[float, ...], cold_calls: int = 0, cold_ms: float = 0.0,
-                 batch_ms: float = 1.0) -> None:
+                 batch_ms: float = 1.0, batch_pattern_ms: tuple[float, ...] = ()) -> None:
         super().__init__()
         self.pattern_ms, self.cold_calls, self.cold_ms, self.batch_ms = pattern_ms, cold_calls, cold_ms, batch_ms
-        self.single_calls = 0
+        self.batch_pattern_ms = batch_pattern_ms
+        self.single_calls = self.batch_calls = 0
 
     @classmethod
     def drawn(cls, rng: random.Random, cold_calls: int, cold_ms: float) -> Pattern:
@@ -62,6 +64,9 @@ class Pattern(Probe):
             warm = self.single_calls - self.cold_calls
             self.single_calls += 1
             pause = self.cold_ms if warm < 0 else self.pattern_ms[warm % len(self.pattern_ms)]
+        elif self.batch_pattern_ms:
+            pause = self.batch_pattern_ms[self.batch_calls % len(self.batch_pattern_ms)]
+            self.batch_calls += 1
         else:
             pause = self.batch_ms
         return pause / 1e3, _zeros(x)

@@ -297,7 +297,7 @@ def test_feedback_names_each_failed_check_and_why(graded):
     plain = visible_text(text)
     assert "hidden checks failed" in plain
     # The cold calls' time is drawn afresh for every grading run, so only its form is fixed.
-    assert re.search(r"✗ warmup calls are not timed \(-5 points\): the 1[5-9]\d ms cold calls leaked into the "
+    assert re.search(r"✗ warmup calls are not timed \(-3 points\): the 1[5-9]\d ms cold calls leaked into the "
                      r"statistics", plain), plain
     assert "✗ NaN and Infinity are refused" in plain
     print("\n" + next(line for line in plain.splitlines() if "warmup calls are not timed" in line))

@@ -203,6 +203,9 @@ MISTAKES = [
             '"peak_memory_bytes": int(profiler.measure_memory(model, X_test[:1])),',
             '"peak_memory_bytes": int(profiler.measure_memory(model, X_test)),', "test-part2-benchmark-model"),
     Mistake("save returns nothing", "save", "    return str(filepath)\n", "    return None\n", "test-part4-save", "major"),
+    # Written from what the judge observes of the timed region.
+    Mistake("garbage collected inside the timed region", "latency", "result = Benchmark(lambda: model(x1),",
+            "result = Benchmark(lambda: (__import__('gc').collect(), model(x1))[1],", "test-part2-latency"),
 ]
 
 

@@ -13,6 +13,11 @@ from tinytorch.instructor.judge.channel import Limits, StudentRaised, Subject, S
 from tinytorch.instructor.judge.probes import Sleepy
 
 SANDBOXED = not missing_protection()
+#: Student code that times ``runs`` calls of a model, each on its own clock.
+TIMED = ("import time\nfrom tinytorch import Tensor\nimport numpy as np\n"
+         "def timed(model, runs):\n    out = []\n    for _ in range(runs):\n"
+         "        t = time.perf_counter()\n        model(Tensor(np.ones((1, 4), np.float32)))\n"
+         "        out.append(time.perf_counter() - t)\n    return out")
 
 
 @pytest.fixture
@@ -46,14 +51,27 @@ def test_the_students_exception_comes_back_with_its_line(subject):
 
 
 def test_every_call_of_a_probe_takes_the_time_the_judge_chose_and_is_recorded(subject):
-    subject.run_cell("a", "import time\nfrom tinytorch import Tensor\nimport numpy as np\n"
-                          "def timed(model):\n    out = []\n    for _ in range(3):\n"
-                          "        t = time.perf_counter()\n        model(Tensor(np.ones((1, 4), np.float32)))\n"
-                          "        out.append(time.perf_counter() - t)\n    return out")
+    subject.run_cell("a", TIMED)
     probe = Sleepy(seconds=0.02)
-    samples = subject.call("timed", probe)
+    samples = subject.call("timed", probe, 3)
     assert [c.shape for c in probe.calls] == [(1, 4)] * 3
     assert all(s >= 0.02 for s in samples) and all(c.wait == 0.02 and c.seconds >= 0.02 for c in probe.calls)
+
+
+def test_each_call_reports_what_the_students_clock_saw_of_it_with_the_next_and_never_less_than_the_judge_saw(
+        subject):
+    subject.run_cell("a", TIMED)
+    probe = Sleepy(seconds=0.01)
+    samples = subject.call("timed", probe, 4)
+    took = [c.took for c in probe.calls]
+    assert took[-1] is None, "the last call has no next call to report it"
+    assert all(c.seconds <= c.took <= s for c, s in zip(probe.calls[:-1], samples, strict=False))
+    # A forged report of a call shorter than the judge saw it is taken as what the judge saw.
+    subject.run_cell("b", "def forged(model):\n    model._took = -1.0\n    model(Tensor(np.ones((1, 4))))\n"
+                          "    model._took = 0.0\n    model(Tensor(np.ones((1, 4))))")
+    probe = Sleepy(seconds=0.01)
+    subject.call("forged", probe)
+    assert probe.calls[0].took == probe.calls[0].seconds >= 0.01
 
 
 def test_a_sleep_patched_in_the_students_process_does_not_shorten_a_probe(subject):

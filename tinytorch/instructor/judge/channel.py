@@ -16,6 +16,7 @@ for the next check, with the cells it had run.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import select
 import shutil
@@ -82,13 +83,19 @@ class StudentRaised(Exception):
 @dataclass
 class Call:
     """One call of a probe model, as the judge saw it: the input's shape, the wait it chose, the time it took,
-    the rows it got and whether autograd was recording (as the student's process reported it)."""
+    the rows it got and whether autograd was recording (as the student's process reported it).
+
+    ``took`` is the call's time in the student's process, from entering the model to leaving it
+    (None until the next call reports it): what a student's clock around the call must at least
+    see. The student's process reports it, so it is never taken to be shorter than ``seconds``.
+    """
 
     shape: tuple[int, ...]
     wait: float
     seconds: float
     rows: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
     grad: bool = False
+    took: float | None = None
 
 
 class Probe:
@@ -291,6 +298,9 @@ class Subject:
         x = self._decode(message.get("x"))
         if not isinstance(x, np.ndarray):
             raise SubjectLost("a model was called without an array")
+        previous = message.get("previous")
+        if probe.calls and isinstance(previous, float) and math.isfinite(previous):
+            probe.calls[-1].took = max(previous, probe.calls[-1].seconds)
         wait, output = probe.respond(x)
         if wait > 0:
             time.sleep(wait)

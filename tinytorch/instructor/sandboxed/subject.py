@@ -20,7 +20,8 @@ Answers are ``{"ok": value}`` or ``{"raised": {...}}`` with the exception's type
 whether it is a ValueError or an OSError, and the line of the student's code that raised.
 A probe model in the arguments is a stand-in whose every call asks the judge for its
 output (``{"probe": n, "x": array}``) and waits for it: the judge decides what a call
-costs and sees every one.
+costs and sees every one. Each call also says how long the one before it took here, from
+entering ``forward`` to leaving it (``"previous"``), which is what the student's clock sees of it.
 
 Nothing here is trusted. Code that rewrites this module only changes what the judge is
 told, and the judge checks what it is told.
@@ -39,6 +40,7 @@ import signal
 import sys
 import traceback
 import types
+from time import perf_counter
 from typing import Any, BinaryIO, Iterator
 
 import numpy as np
@@ -75,18 +77,24 @@ class Probe(Module):
     def __init__(self, channel: Channel, ident: int, buffers: dict[str, np.ndarray]) -> None:
         super().__init__()
         self._channel, self._ident = channel, ident
+        self._took: float | None = None
         for name, array in buffers.items():
             self.register_buffer(name, array, parameter=True)
 
     def forward(self, x: Any) -> Tensor:
+        # The clock was bound when this module was imported, before any student code ran.
+        entered = perf_counter()
         data = np.asarray(x.data if isinstance(x, Tensor) else x)
         # The mode the call ran in travels with it: the notebook asks for inference under no_grad().
-        self._channel.send({"probe": self._ident, "x": encode(data), "grad": bool(is_grad_enabled())})
+        self._channel.send({"probe": self._ident, "x": encode(data), "grad": bool(is_grad_enabled()),
+                            "previous": self._took})
         reply = self._channel.receive()
         output = decode(reply.get("y"))
         if not isinstance(output, np.ndarray):
             raise RuntimeError("the probe model got no output")
-        return Tensor(output)
+        result = Tensor(output)
+        self._took = perf_counter() - entered
+        return result
 
 
 class Subject:

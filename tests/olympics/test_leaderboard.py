@@ -78,14 +78,17 @@ def test_student_ids_come_from_the_autograded_tree_and_invalid_files_are_never_r
     assert all(s.entry.student != "mallory" for event in rank(entries) for s in event.standings)
 
 
-def test_a_file_given_by_name_is_its_own_student_and_a_repeated_id_keeps_both(tmp_path):
+def test_a_file_given_by_name_is_its_own_student_and_a_student_enters_once(tmp_path):
     doc = next(iter(example_class(1).values()))
-    for name in ("ada.json", "x/results.json", "y/ada.json"):
+    for name in ("ada.json", "x/results.json", "y/ada.json", "class/z/capstone/results.json", "class/z/old.json"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(json.dumps(doc))
-    entries, _ = collect([str(tmp_path / "ada.json"), str(tmp_path / "x" / "results.json"),
-                          str(tmp_path / "y" / "ada.json")])
-    assert [e.student for e in entries] == ["ada", "x", f"ada ({tmp_path / 'y' / 'ada.json'})"]
+    entries, invalid = collect([str(tmp_path / "ada.json"), str(tmp_path / "x" / "results.json"),
+                                str(tmp_path / "y" / "ada.json"), str(tmp_path / "class")])
+    # ada has two files, neither named results.json: she enters with none; z's results.json enters, old.json not.
+    assert [e.student for e in entries] == ["x", "z"] and entries[1].path.endswith("results.json")
+    assert sorted((student, problems[0].rule) for student, _, problems in invalid) == [
+        ("ada", "one-entry"), ("ada", "one-entry"), ("z", "one-entry")]
 
 
 def test_the_command_writes_a_self_contained_page_a_csv_and_a_png(tmp_path, capsys):

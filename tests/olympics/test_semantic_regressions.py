@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinytorch.olympics.schema import json_path, semantic_problems, submission_problems
+from tinytorch.olympics.schema import MAX_LATENCY_MS, json_path, semantic_problems, submission_problems
 
 from .conftest import EXAMPLES, with_samples
 
@@ -210,8 +210,8 @@ def test_a_method_named_in_other_words_is_held_to_what_any_hyndman_fan_method_gi
     assert ("$.baseline.metrics.latency.p90", "samples-consistent") in rules(doc)
 
 
-_any_sample = st.one_of(st.just(0.0), st.floats(min_value=0.0, max_value=1e300, allow_nan=False),
-                        st.floats(min_value=0.0, max_value=1e-300))
+_any_sample = st.one_of(st.just(0.0), st.just(float(MAX_LATENCY_MS)),
+                        st.floats(min_value=0.0, max_value=MAX_LATENCY_MS), st.floats(min_value=0.0, max_value=1e-300))
 
 
 @given(st.one_of(st.lists(_any_sample, min_size=6, max_size=40),
@@ -229,6 +229,18 @@ def test_every_document_benchmark_result_produces_for_any_samples_validates(samp
         assert problems == [("$.baseline.metrics.latency_ms_mean", "exclusiveMinimum")], samples
     else:
         assert problems == [], samples
+
+
+@given(st.lists(st.floats(min_value=MAX_LATENCY_MS, max_value=1e300), min_size=6, max_size=40).filter(
+    lambda samples: max(samples) > MAX_LATENCY_MS))
+def test_a_latency_beyond_the_schemas_cap_is_refused_by_that_rule_alone(samples):
+    try:
+        doc = with_samples(VALID, samples)
+    except ValueError as refused:
+        assert "too large to summarize" in str(refused)
+        return
+    rules_found = {p.rule for p in submission_problems(doc) if not p.path.startswith("$.improvements")}
+    assert rules_found == {"maximum"}, samples
 
 
 @pytest.mark.parametrize("where", [("latency_ms_mean",), ("latency", "p99"), ("latency", "mean_ci", 1)])

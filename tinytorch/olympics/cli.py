@@ -40,12 +40,14 @@ from tinytorch.olympics.compare import (  # noqa: E402
     METRICS,
     Change,
     compare_documents,
+    missing_models,
     regressions,
     system_differences,
 )
-from tinytorch.olympics.files import load_and_check  # noqa: E402
+from tinytorch.olympics.files import load_and_check, results_in  # noqa: E402
 from tinytorch.olympics.leaderboard import Rules, collect, rank  # noqa: E402
 from tinytorch.olympics.leaderboard_page import format_leaderboard, write_leaderboard  # noqa: E402
+from tinytorch.olympics.output import OutputError  # noqa: E402
 from tinytorch.olympics.schema import Problem, SubmissionError, printable, submission_problems  # noqa: E402
 from tinytorch.olympics.speedup import measure_median_speedup  # noqa: E402
 from tinytorch.olympics.stack import DEFAULT_STACK, Step, apply_stack, parse_stack  # noqa: E402
@@ -57,16 +59,18 @@ _LINE_CHARS = 500            # a message quoting a huge value is cut here
 
 
 # ------------------------------------------------------------------ formatting
+def cut(text: str) -> str:
+    """``text`` on one line (escapes made visible) and at most _LINE_CHARS long: how every line is printed."""
+    text = printable(text)
+    return text if len(text) <= _LINE_CHARS else text[:_LINE_CHARS - 1] + "…"
+
+
 def format_problems(path: str, problems: Sequence[Problem]) -> list[str]:
     """One line per problem (file, JSON path, rule, message), escaped and cut where a value is huge;
     ``path: valid`` when there is none."""
     if not problems:
-        return [f"{printable(path)}: valid"]
-    lines = []
-    for problem in problems:
-        text = printable(f"{path}: {problem}")
-        lines.append(text if len(text) <= _LINE_CHARS else text[:_LINE_CHARS - 1] + "…")
-    return lines
+        return [cut(f"{path}: valid")]
+    return [cut(f"{path}: {problem}") for problem in problems]
 
 
 def _row(name: str, m: dict[str, Any]) -> str:
@@ -116,7 +120,11 @@ def format_changes(changes: Sequence[Change]) -> list[str]:
 
 def _print(lines: Sequence[str], stream: Any = None) -> None:
     for line in lines:
-        print(line, file=stream or sys.stdout)
+        print(cut(line), file=stream or sys.stdout)
+
+
+def _fail(command: str, message: str) -> None:
+    print(cut(f"tinytorch-olympics {command}: {message}"), file=sys.stderr)
 
 
 # ------------------------------------------------------------------ commands
@@ -132,41 +140,37 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _results_in(path: str) -> list[str]:
-    """``path`` itself, or every ``*.json`` below it when it is a folder, in a stable order."""
-    if os.path.isdir(path):
-        return sorted(str(p) for p in Path(path).rglob("*.json"))
-    return [path]
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
-    """Exit 1 if any NEW file got significantly worse in a ``--fail-on`` metric; 2 if a file is invalid."""
+    """Exit 1 if any NEW file got significantly worse in a ``--fail-on`` metric or lost a model OLD has;
+    2 if a file is invalid."""
     old, problems = load_and_check(args.old)
     if old is None or problems:
         _print(format_problems(args.old, problems))
         return 2
-    news = _results_in(args.new)
+    news = list(results_in(args.new))
     if not news:
-        print(f"tinytorch-olympics compare: no results file (*.json) in {printable(args.new)}", file=sys.stderr)
+        _fail("compare", f"no results file (*.json) in {args.new}")
         return 2
     invalid = regressed = 0
-    for path in news:
-        new, problems = load_and_check(path)
-        print(f"{printable(path)} against {printable(args.old)}:")
-        if new is None or problems:
-            _print(format_problems(path, problems))
+    for found in news:
+        new = found.document
+        _print([f"{found.path} against {args.old}:"])
+        if new is None or found.problems:
+            _print(format_problems(found.path, found.problems))
             invalid += 1
             continue
         differences = system_differences(old, new)
         if differences:
-            print("warning: the two files come from different systems, so their latencies are not comparable: "
-                  + "; ".join(printable(d) for d in differences))
+            _print(["warning: the two files come from different systems, so their latencies are not comparable: "
+                    + "; ".join(differences)])
         changes = compare_documents(old, new, args.min_effect)
         _print(format_changes(changes))
-        worse = regressions(changes, args.fail_on)
+        lost = missing_models(old, new)
+        _print([f"{model}: in {args.old}, missing from {found.path}: nothing to compare" for model in lost])
+        worse = [f"{c.model} {c.metric}" for c in regressions(changes, args.fail_on)] + [f"{m} missing" for m in lost]
         regressed += bool(worse)
-        print(f"regression in {', '.join(f'{c.model} {c.metric}' for c in worse)}" if worse
-              else f"no significant regression in {', '.join(args.fail_on)}")
+        _print([f"regression in {', '.join(worse)}" if worse
+                else f"no significant regression in {', '.join(args.fail_on)}"])
     if len(news) > 1:
         print(f"{regressed} of {len(news)} files regressed; {invalid} invalid")
     return 2 if invalid else 1 if regressed else 0
@@ -179,29 +183,45 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     events = rank(entries, rules)
     _print(format_leaderboard(events, invalid, rules, args.top))
     if args.out:
-        _print([f"wrote {printable(p)}" for p in write_leaderboard(args.out, entries, events, invalid, rules)])
+        try:
+            _print([f"wrote {p}" for p in write_leaderboard(args.out, entries, events, invalid, rules)])
+        except OutputError as exc:
+            _fail("leaderboard", f"nothing written: {exc}")
+            return 2
     print(f"{len(entries)} ranked, {len(invalid)} invalid")
     return 0 if entries else 1
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    """Log each valid file to MLflow; an invalid one is listed and not logged (exit 2)."""
-    from tinytorch.olympics.tracking import log_submission
+    """Log each valid file to MLflow; an invalid one, or one MLflow fails on, is listed and not logged (exit 2).
+    The store is opened only when some file is valid; one that cannot be opened is one line, and nothing is
+    tried after it."""
+    from tinytorch.olympics.tracking import TrackingError, limited_http, log_submission, open_experiment
 
-    invalid = 0
+    valid = []
     for path in args.files:
         document, problems = load_and_check(path)
         if document is None or problems:
             _print(format_problems(path, problems))
+        else:
+            valid.append((path, document))
+    invalid = len(args.files) - len(valid)
+    if not valid:
+        return 2
+    limited_http()   # this process is ours: bounded retries and a timeout, never a hang
+    try:
+        opened = open_experiment(args.tracking_uri, args.experiment)
+    except (ImportError, TrackingError) as exc:
+        _fail("log", f"nothing logged: {exc}")
+        return 2
+    for path, document in valid:
+        try:
+            run_id = log_submission(document, path, args.tracking_uri, args.experiment, opened=opened)
+        except TrackingError as exc:
+            _print([f"{path}: not logged: {exc}"])
             invalid += 1
             continue
-        try:
-            run_id = log_submission(document, path, args.tracking_uri, args.experiment)
-        except ImportError as exc:
-            print(f"tinytorch-olympics log: {exc}", file=sys.stderr)
-            return 2
-        print(f"{printable(path)}: logged as run {run_id} in experiment {printable(args.experiment)!r} "
-              f"at {printable(args.tracking_uri)}")
+        _print([f"{path}: logged as run {run_id} in experiment '{args.experiment}' at {args.tracking_uri}"])
     return 2 if invalid else 0
 
 
@@ -220,9 +240,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
     document, problems = load_and_check(args.file)
     if document is None or problems:
         _print(format_problems(args.file, problems))
-        print(f"{printable(args.file)}: not plotted: the file is not a valid submission", file=sys.stderr)
+        _print([f"{args.file}: not plotted: the file is not a valid submission"], sys.stderr)
         return 1
-    _print([f"wrote {printable(written)}" for written in _write_plots(document, args.file, args.out)])
+    try:
+        _print([f"wrote {written}" for written in _write_plots(document, args.file, args.out)])
+    except OutputError as exc:
+        _fail("plot", f"nothing written: {exc}")
+        return 2
     return 0
 
 
@@ -281,7 +305,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (SubmissionError, OSError) as exc:
         print(f"tinytorch-olympics run: results not written: {exc}", file=sys.stderr)
         return 1
-    plots = _write_plots(submission, path)
+    try:
+        plots = _write_plots(submission, path)
+    except OutputError as exc:
+        _fail("run", f"{path} written, its plots not: {exc}")
+        return 1
     print(f"[4/4] wrote {path} (validated against schema {submission['schema_version']}) "
           f"and {len(plots)} plots: {', '.join(os.path.basename(p) for p in plots)}\n")
     _print(format_results(submission))
@@ -307,6 +335,14 @@ def _output_path(text: str) -> str:
 def _directory(text: str) -> str:
     if not os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"{printable(text)} is not a directory")
+    return text
+
+
+def _experiment(text: str) -> str:
+    """An MLflow experiment's name: printable, not blank, and short enough to show."""
+    if not text.strip() or printable(text) != text or len(text) > 200:
+        raise argparse.ArgumentTypeError("an experiment name is 1 to 200 printable characters, not only spaces; "
+                                         f"got {cut(repr(text))}")
     return text
 
 
@@ -388,7 +424,8 @@ def create_parser() -> argparse.ArgumentParser:
     track = sub.add_parser("log", help="record results files in MLflow (pip install 'tinytorch[mlflow]')")
     track.add_argument("files", nargs="+")
     track.add_argument("--tracking-uri", required=True, help="e.g. sqlite:///mlflow.db or http://host:5000")
-    track.add_argument("--experiment", default="tinytorch-olympics", help="default: tinytorch-olympics")
+    track.add_argument("--experiment", type=_experiment, default="tinytorch-olympics",
+                       help="default: tinytorch-olympics")
     return parser
 
 

@@ -22,7 +22,7 @@ from typing import Any, Callable, Optional
 
 from tinytorch.perf.comparison import TEST_METHOD, mann_whitney_u, significant_change
 
-__all__ = ["METRICS", "Change", "compare_documents", "system_differences", "regressions"]
+__all__ = ["METRICS", "Change", "compare_documents", "system_differences", "regressions", "missing_models"]
 
 METRICS = ("latency", "accuracy", "size")
 MODELS = ("baseline", "optimized")
@@ -103,6 +103,11 @@ def compare_documents(old: dict[str, Any], new: dict[str, Any], min_effect: floa
         raise ValueError(f"min_effect is a factor of at least 1; got {min_effect}")
     return [_COMPARE[metric](model, old[model]["metrics"], new[model]["metrics"], min_effect)
             for model in MODELS if model in old and model in new for metric in METRICS]
+
+
+def missing_models(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The models OLD holds and NEW does not: a lost optimized model is no improvement to stay silent about."""
+    return [model for model in MODELS if model in old and model not in new]
 
 
 def regressions(changes: list[Change], fail_on: tuple[str, ...] = METRICS) -> list[Change]:

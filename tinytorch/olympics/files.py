@@ -12,11 +12,14 @@ import errno
 import json
 import os
 import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from tinytorch.olympics.schema import Problem, json_path, printable, submission_problems
 
-__all__ = ["MAX_FILE_BYTES", "load_submission_file", "load_and_check"]
+__all__ = ["MAX_FILE_BYTES", "MAX_DEPTH", "MAX_ENTRIES", "Found", "load_submission_file", "load_and_check",
+           "results_in"]
 
 MAX_FILE_BYTES = 5_000_000   # a real submission is ~10 kB; refuse anything absurd before parsing it
 
@@ -137,3 +140,126 @@ def load_and_check(path: str, dir_fd: Optional[int] = None) -> tuple[Optional[An
     except Exception as exc:  # a bug of the validator must not hide the other files' verdicts
         return None, [Problem("$", "internal", f"the validator failed on this file ({type(exc).__name__}: "
                                                f"{printable(str(exc))[:200]}); please report it")]
+
+
+#: Folders deeper than this below a path given are not entered (an nbgrader tree is 3 deep).
+MAX_DEPTH = 16
+#: At most this many names are looked at below one path given.
+MAX_ENTRIES = 200_000
+#: Folders Jupyter writes for itself: their copies are not submissions.
+_SKIPPED = frozenset({".ipynb_checkpoints"})
+
+
+@dataclass
+class Found:
+    """One results file below a path given, read and checked, or a problem met on the way to it.
+
+    ``parts`` are the names from the path given down to it (empty for a file given by
+    name); ``identity`` is the file's (device, inode), so that one file reached twice is
+    counted once; ``document`` is None where the file is invalid or was not read.
+    """
+
+    given: str
+    parts: tuple[str, ...]
+    document: Optional[Any] = None
+    problems: list[Problem] = field(default_factory=list)
+    identity: Optional[tuple[int, int]] = None
+
+    @property
+    def path(self) -> str:
+        return os.path.join(self.given, *self.parts)
+
+
+def _refused(given: str, parts: tuple[str, ...], message: str, rule: str = "readable") -> Found:
+    return Found(given, parts, problems=[Problem("$", rule, message)])
+
+
+def _file(given: str, parts: tuple[str, ...], name: str, folder: int) -> Found:
+    try:
+        info = os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except OSError as exc:
+        return _refused(given, parts, f"cannot read the file: {exc.strerror}")
+    document, problems = load_and_check(name, dir_fd=folder)
+    return Found(given, parts, document, problems, (info.st_dev, info.st_ino))
+
+
+def results_in(given: str, suffix: str = ".json") -> Iterator[Found]:
+    """``given`` itself if it is not a folder, else every ``*suffix`` file below it, in name order.
+
+    The walk is iterative and holds one open folder per level: below the folder given,
+    names are opened relative to their folder (so no path grows past PATH_MAX), links are
+    not followed (a link to another student's file is refused), a folder too deep or that
+    cannot be entered is a problem of its own, and the walk stops after MAX_ENTRIES names.
+    """
+    try:
+        top = os.open(given, os.O_RDONLY | os.O_DIRECTORY)
+    except NotADirectoryError:
+        document, problems = load_and_check(given)
+        try:
+            info = os.stat(given)
+            identity: Optional[tuple[int, int]] = (info.st_dev, info.st_ino)
+        except OSError:
+            identity = None
+        yield Found(given, (), document, problems, identity)
+        return
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, FileNotFoundError) or not isinstance(exc, OSError):
+            yield Found(given, (), *load_and_check(given))
+        else:
+            yield _refused(given, (), f"cannot enter the folder: {exc.strerror}")
+        return
+    stack: list[tuple[int, Iterator[str], tuple[str, ...]]] = []
+    seen = 0
+    try:
+        stack.append((top, iter(sorted(os.listdir(top))), ()))
+        while stack:
+            folder, names, parts = stack[-1]
+            name = next(names, None)
+            if name is None:
+                os.close(folder)
+                stack.pop()
+                continue
+            seen += 1
+            if seen > MAX_ENTRIES:
+                yield _refused(given, parts, f"more than {MAX_ENTRIES:,} names below {printable(given)}: "
+                                             "the rest were not looked at", rule="too-many")
+                return
+            here = (*parts, name)
+            try:
+                info = os.stat(name, dir_fd=folder, follow_symlinks=False)
+            except OSError as exc:
+                yield _refused(given, here, f"cannot look at it: {exc.strerror}")
+                continue
+            if stat.S_ISLNK(info.st_mode):
+                try:   # what the link points to, to say why it is not followed
+                    to_folder = stat.S_ISDIR(os.stat(name, dir_fd=folder).st_mode)
+                except OSError:
+                    to_folder = False
+                if name.endswith(suffix) or to_folder:
+                    yield _refused(given, here, "a link, which is not followed: a submission is a file of its own")
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                if name in _SKIPPED:
+                    continue
+                if len(here) > MAX_DEPTH:
+                    yield _refused(given, here, f"a folder more than {MAX_DEPTH} levels deep, not entered",
+                                   rule="too-deep")
+                    continue
+                try:
+                    child = os.open(name, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0),
+                                    dir_fd=folder)
+                except OSError as exc:
+                    yield _refused(given, here, f"cannot enter the folder: {exc.strerror}")
+                    continue
+                try:
+                    listing = iter(sorted(os.listdir(child)))
+                except OSError as exc:
+                    os.close(child)
+                    yield _refused(given, here, f"cannot enter the folder: {exc.strerror}")
+                    continue
+                stack.append((child, listing, here))
+            elif name.endswith(suffix):
+                yield _file(given, here, name, folder)
+    finally:
+        for folder, _, _ in stack:
+            os.close(folder)

@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from tinytorch.olympics.files import load_and_check
-from tinytorch.olympics.schema import Problem
+from tinytorch.olympics.files import Found, results_in
+from tinytorch.olympics.schema import Problem, printable
+from tinytorch.perf.distributions import clopper_pearson, median_ci_ranks
 
-__all__ = ["Entry", "Rules", "Standing", "Event", "collect", "rank", "EVENTS", "standings_csv"]
+__all__ = ["Entry", "Rules", "Standing", "Event", "collect", "rank", "EVENTS", "standings_csv", "csv_cell"]
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,8 @@ class Rules:
         return [f"Latency Sprint, Memory Challenge, All-Around: accuracy at least {self.min_accuracy:.2f}",
                 f"Extreme Push: accuracy at least {self.min_accuracy_extreme:.2f}",
                 "Accuracy Contest: every valid submission",
-                "ties: 95% intervals overlap (latency: the median's; accuracy: the file's accuracy_ci, Wilson in a "
-                "capstone results file); bytes tie only when equal"]
+                "ties: 95% intervals overlap, recomputed here (latency: the median's, from the file's samples; "
+                "accuracy: Clopper-Pearson, from the accuracy and the test set's size); bytes tie only when equal"]
 
 
 @dataclass(frozen=True)
@@ -89,49 +90,75 @@ class Event:
     standings: list[Standing] = field(default_factory=list)
 
 
-def _student_id(path: Path, root: Optional[Path]) -> str:
-    """The student a results file belongs to: the first folder below the root given (an nbgrader
-    ``autograded/<student>/<assignment>/results.json`` tree), else the file's own name."""
-    if root is not None:
-        parts = path.relative_to(root).parts
-        if len(parts) > 1:
-            return parts[0]
+def _student_id(found: Found) -> str:
+    """The student a results file belongs to: the first folder below the folder given (an nbgrader
+    ``autograded/<student>/<assignment>/results.json`` tree), else the file's own name (its folder's
+    for a ``results.json``)."""
+    if len(found.parts) > 1:
+        return found.parts[0]
+    path = Path(found.path)
     return path.parent.name if path.stem == "results" and path.parent.name else path.stem
 
 
 def collect(paths: Sequence[str]) -> tuple[list[Entry], list[tuple[str, str, list[Problem]]]]:
-    """Every results file under ``paths`` (files or folders): the valid ones as entries, the invalid
-    ones as ``(student, path, problems)``."""
-    found: list[tuple[str, Path]] = []
-    for text in paths:
-        given = Path(text)
-        if given.is_dir():
-            found += [(_student_id(p, given), p) for p in sorted(given.rglob("*.json"))]
+    """Every results file under ``paths`` (files or folders): the valid ones as entries, the rest as
+    ``(student, path, problems)``.
+
+    A student enters once. One file reached twice (given twice, or by two paths) counts once;
+    a student with several valid files enters with the one named ``results.json`` if exactly
+    one is, and otherwise with none of them, each listed with why. Links below a folder are
+    refused (:func:`tinytorch.olympics.files.results_in`), so no file enters under another
+    student's name.
+    """
+    found = [f for given in paths for f in results_in(given)]
+    invalid: list[tuple[str, str, list[Problem]]] = []
+    first: dict[tuple[int, int], Found] = {}
+    candidates: dict[str, list[Found]] = {}
+    for f in found:
+        student = _student_id(f)
+        if f.identity is not None and f.identity in first:
+            invalid.append((student, f.path, [Problem("$", "same-file", "the same file as "
+                                                      f"{printable(first[f.identity].path)}: counted once")]))
+            continue
+        if f.identity is not None:
+            first[f.identity] = f
+        if f.document is None or f.problems:
+            invalid.append((student, f.path, f.problems))
         else:
-            found.append((_student_id(given, None), given))
-    seen: dict[str, int] = {}
-    entries, invalid = [], []
-    for student, path in found:
-        seen[student] = seen.get(student, 0) + 1
-        if seen[student] > 1:   # two files of one student: both stay, told apart by their path
-            student = f"{student} ({path})"
-        document, problems = load_and_check(str(path))
-        if document is None or problems:
-            invalid.append((student, str(path), problems))
-        else:
-            entries.append(_entry(student, str(path), document))
+            candidates.setdefault(student, []).append(f)
+    entries = []
+    for student, files in candidates.items():
+        named = [f for f in files if Path(f.path).name == "results.json"]
+        chosen = files[0] if len(files) == 1 else named[0] if len(named) == 1 else None
+        for f in files:
+            if f is chosen and isinstance(f.document, dict):
+                entries.append(_entry(student, f.path, f.document))
+            else:
+                why = (f"{printable(student)} enters with {printable(chosen.path)}" if chosen is not None else
+                       f"{printable(student)} has {len(files)} valid results files and none or several is named "
+                       "results.json: a student enters once, so keep one")
+                invalid.append((student, f.path, [Problem("$", "one-entry", why)]))
     return entries, invalid
+
+
+def _median_interval(latency: dict[str, Any]) -> tuple[float, float]:
+    """The 95 % interval of the median latency from the file's samples (order statistics), recomputed here;
+    without samples, the median alone: an interval the leaderboard cannot recompute ties nobody."""
+    samples = latency.get("samples_ms")
+    if samples and len(samples) >= 6:
+        ordered = sorted(samples)
+        lo, hi, _ = median_ci_ranks(len(ordered), 0.95)
+        return ordered[lo - 1], ordered[hi - 1]
+    return latency["median"], latency["median"]
 
 
 def _entry(student: str, path: str, doc: dict[str, Any]) -> Entry:
     model = "optimized" if "optimized" in doc else "baseline"
     m = doc[model]["metrics"]
-    latency = m["latency"]
-    median_ci = latency.get("median_ci") or [latency["median"], latency["median"]]
+    n = m["accuracy_ci"]["n_samples"]
     base_size = doc["baseline"]["metrics"]["model_size_bytes"]
-    return Entry(student, path, model, latency["median"], (median_ci[0], median_ci[1]), m["model_size_bytes"],
-                 m["accuracy"], (m["accuracy_ci"]["low"], m["accuracy_ci"]["high"]),
-                 base_size / m["model_size_bytes"])
+    return Entry(student, path, model, m["latency"]["median"], _median_interval(m["latency"]), m["model_size_bytes"],
+                 m["accuracy"], clopper_pearson(round(m["accuracy"] * n), n, 0.95), base_size / m["model_size_bytes"])
 
 
 def _events() -> list[Event]:
@@ -173,15 +200,27 @@ def rank(entries: Sequence[Entry], rules: Rules = Rules()) -> list[Event]:
         ordered = sorted(eligible, key=lambda e: (-event.value(e) if event.better == "higher" else event.value(e),
                                                   e.student))
         event.standings = _tie_groups([(e, event.value(e), event.interval(e)) for e in ordered])
-    by_name = {event.name: {s.entry.student: s.rank for s in event.standings} for event in events}
+    # Keyed by the entry itself (its path is unique), never by a name two entries could share.
+    by_event = {event.name: {id(s.entry): s.rank for s in event.standings} for event in events}
     three = ("Latency Sprint", "Memory Challenge", "Accuracy Contest")
-    totals = [(e, float(sum(by_name[name][e.student] for name in three)))
-              for e in entries if all(e.student in by_name[name] for name in three)]
+    totals = [(e, float(sum(by_event[name][id(e)] for name in three)))
+              for e in entries if all(id(e) in by_event[name] for name in three)]
     totals.sort(key=lambda pair: (pair[1], pair[0].student))
     all_around = Event("All-Around", "sum of the three ranks", "lower", lambda e: 0.0, lambda e: (0.0, 0.0),
                        lambda e, r: e.accuracy >= r.min_accuracy)
     all_around.standings = _tie_groups([(e, total, (total, total)) for e, total in totals])
     return [*events[:3], all_around, events[3]]
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(text: str) -> str:
+    """Text from a file as a CSV cell no spreadsheet runs: control characters made visible, and a cell
+    that a spreadsheet would read as a formula (it starts with = + - @, a tab or a carriage return)
+    quoted with a leading apostrophe, as OWASP advises against CSV injection (CWE-1236)."""
+    shown = printable(text)
+    return "'" + shown if shown.startswith(_FORMULA) else shown
 
 
 def standings_csv(events: Sequence[Event]) -> str:
@@ -191,6 +230,6 @@ def standings_csv(events: Sequence[Event]) -> str:
     writer.writerow(["event", "rank", "tied", "student", "figure", "value", "path"])
     for event in events:
         for s in event.standings:
-            writer.writerow([event.name, s.rank, "yes" if s.tied else "no", s.entry.student, event.figure,
-                             f"{s.score:.6g}", s.entry.path])
+            writer.writerow([event.name, s.rank, "yes" if s.tied else "no", csv_cell(s.entry.student), event.figure,
+                             f"{s.score:.6g}", csv_cell(s.entry.path)])
     return out.getvalue()

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import base64
 import html
-import io
-import os
 from typing import TYPE_CHECKING, Sequence
 
 from tinytorch.olympics.leaderboard import Entry, Event, Rules, standings_csv
+from tinytorch.olympics.output import write_all
 from tinytorch.olympics.schema import Problem, printable
 
 if TYPE_CHECKING:   # matplotlib is imported only when a picture is drawn: the command line starts faster
@@ -47,23 +46,18 @@ def format_leaderboard(events: Sequence[Event], invalid: Sequence[tuple[str, str
     return lines
 
 
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    return buffer.getvalue()
-
-
 def _figure_png(entries: Sequence[Entry]) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from tinytorch.olympics.plots import draw_class_tradeoff
+    from tinytorch.olympics.plots import draw_class_tradeoff, literal_text, png
 
-    fig = Figure(figsize=(7, 4.5), layout="constrained")
-    draw_class_tradeoff(fig.add_subplot(), [e.point() for e in entries])
-    return _png(fig)
+    with literal_text():
+        fig = Figure(figsize=(7, 4.5), layout="constrained")
+        draw_class_tradeoff(fig.add_subplot(), [e.point() for e in entries])
+    return png(fig)
 
 
 def _event_png(event: Event, top: int = 15) -> bytes:
@@ -72,7 +66,16 @@ def _event_png(event: Event, top: int = 15) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
+    from tinytorch.olympics.plots import literal_text, png
+
+    with literal_text():
+        return png(_event_figure(event, top))
+
+
+def _event_figure(event: Event, top: int) -> Figure:
     from matplotlib.figure import Figure
+
+    from tinytorch.olympics.plots import shown_name
 
     shown = event.standings[:top][::-1]                  # best at the top
     fig = Figure(figsize=(7, 0.6 + 0.28 * max(len(shown), 1)), layout="constrained")
@@ -87,11 +90,11 @@ def _event_png(event: Event, top: int = 15) -> bytes:
     if event.name == "All-Around":
         errors = [[0.0] * len(shown), [0.0] * len(shown)]
     ax.barh(range(len(shown)), scores, xerr=errors, color=colors, capsize=2)
-    ax.set_yticks(range(len(shown)), [f"{s.rank}{'=' if s.tied else ''}  {s.entry.student}" for s in shown],
-                  fontsize=7)
+    ax.set_yticks(range(len(shown)), [f"{s.rank}{'=' if s.tied else ''}  {shown_name(s.entry.student)}"
+                                      for s in shown], fontsize=7)
     ax.set_xlabel(f"{event.figure}, {event.better} is better (error bars: 95% intervals; = marks a shared rank)")
     ax.set_title(event.name)
-    return _png(fig)
+    return fig
 
 
 def _page(events: Sequence[Event], invalid: Sequence[tuple[str, str, list[Problem]]], rules: Rules,
@@ -128,19 +131,14 @@ def _page(events: Sequence[Event], invalid: Sequence[tuple[str, str, list[Proble
 def write_leaderboard(folder: str, entries: Sequence[Entry], events: Sequence[Event],
                       invalid: Sequence[tuple[str, str, list[Problem]]], rules: Rules) -> list[str]:
     """``leaderboard.html``, ``leaderboard.csv``, ``leaderboard_tradeoff.png`` and one
-    ``leaderboard_<event>.png`` per event in ``folder``; the paths."""
+    ``leaderboard_<event>.png`` per event in ``folder``, all or none; the paths.
+
+    Raises :class:`tinytorch.olympics.output.OutputError` when the folder cannot take them.
+    """
     png = _figure_png(entries)
-    paths = {name: os.path.join(folder, name)
-             for name in ("leaderboard.html", "leaderboard.csv", "leaderboard_tradeoff.png")}
-    with open(paths["leaderboard_tradeoff.png"], "wb") as f:
-        f.write(png)
+    files = {"leaderboard_tradeoff.png": png}
     for event in events:
-        name = f"leaderboard_{event.name.lower().replace(' ', '_').replace('-', '_')}.png"
-        paths[name] = os.path.join(folder, name)
-        with open(paths[name], "wb") as f:
-            f.write(_event_png(event))
-    with open(paths["leaderboard.csv"], "w", encoding="utf-8", newline="") as f:
-        f.write(standings_csv(events))
-    with open(paths["leaderboard.html"], "w", encoding="utf-8") as f:
-        f.write(_page(events, invalid, rules, png))
-    return list(paths.values())
+        files[f"leaderboard_{event.name.lower().replace(' ', '_').replace('-', '_')}.png"] = _event_png(event)
+    files["leaderboard.csv"] = standings_csv(events).encode("utf-8")
+    files["leaderboard.html"] = _page(events, invalid, rules, png).encode("utf-8")
+    return write_all(folder, files)

@@ -15,22 +15,56 @@ the results.json format) and draw into matplotlib Axes. Nothing here measures.
 
 from __future__ import annotations
 
-import os
+import contextlib
+import io
 import textwrap
+from collections.abc import Iterator
 from itertools import pairwise
 from typing import Any, Optional, Sequence
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from tinytorch.core.deprecation import warn_renamed
+from tinytorch.olympics.output import write_all
+from tinytorch.olympics.schema import printable
 
 __all__ = ["draw_latency_distribution", "draw_tradeoff", "draw_waterfall", "draw_batch_scaling",
-           "pareto_front", "saturation_batch", "points_from_results", "figures_from_results", "save_figures"]
+           "pareto_front", "saturation_batch", "points_from_results", "figures_from_results", "render_figures",
+           "save_figures", "shown_name", "literal_text", "png"]
 
 _COLORS = {"baseline": "#4C72B0", "optimized": "#DD8452"}
+#: The most characters of a name from a file that a plot draws: a label is for reading, not a store.
+LABEL_CHARS = 60
+
+
+def shown_name(text: Any, limit: int = LABEL_CHARS) -> str:
+    """A name from a file as a plot draws it: escapes made visible (one line), cut at ``limit`` characters."""
+    shown = printable(str(text))
+    return shown if len(shown) <= limit else shown[:limit - 1] + "…"
+
+
+@contextlib.contextmanager
+def literal_text() -> Iterator[None]:
+    """Every text drawn inside is taken literally: a name like ``$\\undefined$`` is no mathtext formula.
+
+    Names come from files students wrote; read as markup, one of them could fail the
+    drawing of a whole class's page. Tick labels are made when a figure is drawn, so the
+    figure is saved inside this context too.
+    """
+    with matplotlib.rc_context({"text.parse_math": False}):
+        yield
+
+
+def png(figure: Figure) -> bytes:
+    """``figure`` as PNG bytes, its text literal."""
+    buffer = io.BytesIO()
+    with literal_text():
+        figure.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
 _PERCENTILES = (("p50", "median", ":"), ("p90", "p90", "--"), ("p99", "p99", "-."))
 
 
@@ -122,7 +156,7 @@ def draw_tradeoff(ax: Axes, points: Sequence[dict[str, Any]]) -> None:
         # and start just outside the marker's radius (sqrt(area) / 2 points).
         right = p["latency_ms_median"] > middle
         gap = np.sqrt(area) / 2 + 2
-        ax.annotate(p["name"].replace(" + ", "\n+ ") + f"\n{p['size_bytes'] / 1e3:.1f} kB",
+        ax.annotate(shown_name(p["name"]).replace(" + ", "\n+ ") + f"\n{p['size_bytes'] / 1e3:.1f} kB",
                     (p["latency_ms_median"] * 1e3, p["accuracy"]), textcoords="offset points",
                     xytext=(-gap if right else gap, 4), ha="right" if right else "left", fontsize=7)
     ax.scatter([], [], s=80, facecolors="none", edgecolors="black", linewidths=2,
@@ -149,10 +183,11 @@ def draw_class_tradeoff(ax: Axes, points: Sequence[dict[str, Any]], highlight: O
     ax.scatter(xs[on_front], ys[on_front], s=60, facecolors="none", edgecolors="black", linewidths=1.5,
                label="Pareto front (latency, size, accuracy)")
     for i in on_front[:12]:
-        ax.annotate(points[i]["name"], (xs[i], ys[i]), textcoords="offset points", xytext=(4, 4), fontsize=6)
+        ax.annotate(shown_name(points[i]["name"]), (xs[i], ys[i]), textcoords="offset points", xytext=(4, 4),
+                    fontsize=6)
     if highlight is not None:
         mine = [i for i, p in enumerate(points) if p["name"] == highlight]
-        ax.scatter(xs[mine], ys[mine], s=90, color="#C44E52", label=highlight, zorder=3)
+        ax.scatter(xs[mine], ys[mine], s=90, color="#C44E52", label=shown_name(highlight), zorder=3)
     ax.set_xlabel("median latency at batch 1 (µs)")
     ax.set_ylabel("test accuracy")
     ax.set_title("The class: accuracy against latency")
@@ -161,7 +196,8 @@ def draw_class_tradeoff(ax: Axes, points: Sequence[dict[str, Any]], highlight: O
 
 def _short(name: str) -> str:
     """A technique name wrapped to fit under a narrow bar: one line per word, '+' between steps."""
-    return "\n+ ".join(textwrap.fill(part.replace("_", " "), 12, break_long_words=False) for part in name.split(" + "))
+    return "\n+ ".join(textwrap.fill(part.replace("_", " "), 12, break_long_words=False)
+                        for part in shown_name(name).split(" + "))
 
 
 _NOISE = "#A0A0A0"
@@ -252,6 +288,11 @@ def points_from_results(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 def figures_from_results(doc: dict[str, Any]) -> dict[str, Figure]:
     """The figures a results document can support: latency, trade-off and (if optimized) waterfall."""
+    with literal_text():
+        return _figures(doc)
+
+
+def _figures(doc: dict[str, Any]) -> dict[str, Figure]:
     figures = {}
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
@@ -277,11 +318,14 @@ def figures_from_results(doc: dict[str, Any]) -> dict[str, Figure]:
     return figures
 
 
+def render_figures(doc: dict[str, Any]) -> dict[str, bytes]:
+    """Each figure of a results document as PNG bytes, by name."""
+    return {name: png(fig) for name, fig in figures_from_results(doc).items()}
+
+
 def save_figures(doc: dict[str, Any], folder: str, prefix: str = "results") -> list[str]:
-    """Write each figure as ``<folder>/<prefix>_<name>.png``; returns the paths written."""
-    paths = []
-    for name, fig in figures_from_results(doc).items():
-        path = os.path.join(folder, f"{prefix}_{name}.png")
-        fig.savefig(path, dpi=110)
-        paths.append(path)
-    return paths
+    """Write each figure as ``<folder>/<prefix>_<name>.png``, all or none (:func:`write_all`); the paths.
+
+    Raises :class:`tinytorch.olympics.output.OutputError` when the folder cannot take them.
+    """
+    return write_all(folder, {f"{prefix}_{name}.png": content for name, content in render_figures(doc).items()})

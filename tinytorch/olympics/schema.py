@@ -15,6 +15,7 @@ import functools
 import json
 import math
 import re
+import statistics
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,10 +26,10 @@ from typing import Any, Iterator, Optional, cast
 import numpy as np
 
 from tinytorch.perf.comparison import median_ratio
-from tinytorch.perf.distributions import median_ci_ranks, student_t_ppf
+from tinytorch.perf.distributions import median_ci_ranks, regularized_beta, student_t_ppf
 
 __all__ = ["SCHEMA_FILE", "SCHEMA_VERSION", "KNOWN_VERSIONS", "Problem", "SubmissionError",
-           "load_schema", "json_path", "printable", "semantic_problems", "submission_problems"]
+           "load_schema", "json_path", "printable", "semantic_problems", "submission_problems", "MAX_LATENCY_MS"]
 
 SCHEMA_FILE = "submission.schema.json"
 SCHEMA_VERSION = "1.1.0"
@@ -72,6 +73,12 @@ def _schema_text() -> str:
 def load_schema() -> dict[str, Any]:
     """The submission schema (a fresh copy each call, so callers cannot alter the shared one)."""
     return copy.deepcopy(json.loads(_schema_text()))
+
+
+#: The largest latency the schema accepts, in ms (an hour per call): far beyond any benchmark of the
+#: capstone, and small enough that no unit conversion or sum of a valid file can overflow.
+MAX_LATENCY_MS: float = float(json.loads(_schema_text())["$defs"]["metrics"]["properties"]["latency_ms_mean"]
+                              ["maximum"])
 
 
 def printable(text: str) -> str:
@@ -181,6 +188,9 @@ def _report_problems(name: str, report: Any) -> Iterator[Problem]:
                       f"accuracy {acc:g} is no whole number of correct answers out of {n_scored} "
                       f"(the nearest is {nearest}/{n_scored} = {nearest / n_scored:g})")
     yield from _interval_problems(base + ["accuracy_ci"], [_get(aci, "low"), _get(aci, "high")], acc, "accuracy")
+    yield from _accuracy_interval_problems(base + ["accuracy_ci"], aci, acc)
+    if not isinstance(samples, list) or not samples:
+        yield from _stated_interval_problems(base, m)
     size_mb, size_b = _number(_get(m, "model_size_mb")), _number(_get(m, "model_size_bytes"))
     if size_mb is not None and size_b is not None and not _close(size_mb, size_b / 1e6):
         yield Problem(json_path(base + ["model_size_mb"]), "size-units",
@@ -339,6 +349,89 @@ def _interval_problems(path: list, interval: Any, stat: Optional[float], stat_na
     elif stat is not None and not (_at_most(lo, stat) and _at_most(stat, hi)):
         yield Problem(json_path(path), "interval-brackets",
                       f"interval [{lo:g}, {hi:g}] does not contain its {stat_name} ({stat:g})")
+
+
+#: How far a stated end of an interval may lie from where its method puts it (the notebook's own tolerance).
+_END = 1e-6
+
+
+def _changes_sign(equation: Any, end: float) -> bool:
+    """Whether ``equation`` (0 at the true end) changes sign, or is 0, within _END of ``end``."""
+    below, above = equation(max(0.0, end - _END)), equation(min(1.0, end + _END))
+    return below == 0 or above == 0 or (below < 0) != (above < 0)
+
+
+def _accuracy_interval_problems(path: list, aci: Any, acc: Optional[float]) -> Iterator[Problem]:
+    """An accuracy interval whose method is Wilson's or Clopper and Pearson's must be that interval.
+
+    Checked by the equation that defines each end, not by a formula for the ends: Wilson's
+    ends are the proportions p where n (p̂ - p)² = z² p (1 - p); Clopper and Pearson's are
+    where the binomial tail beyond the count is (1 - level) / 2. An interval checked only
+    to bracket the accuracy could be [0, 1] and tie a whole class.
+    """
+    method, level, n = _get(aci, "method"), _number(_get(aci, "confidence_level")), _whole(_get(aci, "n_samples"))
+    low, high = _number(_get(aci, "low")), _number(_get(aci, "high"))
+    if not isinstance(method, str) or level is None or n is None or low is None or high is None or acc is None:
+        return
+    if not 0 < level < 1 or n < 1 or not 0 <= low <= acc <= high <= 1:   # the schema and the bracketing rule's
+        return
+    k = round(acc * n)
+    name = method.lower()
+    if "wilson" in name:
+        z = statistics.NormalDist().inv_cdf((1 + level) / 2)
+        def equation(p: float) -> float:
+            return n * (k / n - p) ** 2 - z * z * p * (1 - p)
+        ends = ((low, equation, k == 0, 0.0), (high, equation, k == n, 1.0))
+        how = f"Wilson's score interval of {k}/{n} at {level:g}"
+    elif "clopper" in name:
+        tail = (1 - level) / 2
+        try:
+            regularized_beta(k + 1.0, float(n - k), 0.5)
+        except ArithmeticError:   # counts too large for the series: left to the bracketing rules
+            return
+        def lower(p: float) -> float:    # P(X >= k | p) - tail
+            return regularized_beta(float(k), n - k + 1.0, p) - tail
+        def upper(p: float) -> float:    # P(X <= k | p) - tail
+            return 1 - regularized_beta(k + 1.0, float(n - k), p) - tail
+        ends = ((low, lower, k == 0, 0.0), (high, upper, k == n, 1.0))
+        how = f"Clopper and Pearson's exact interval of {k}/{n} at {level:g}"
+    else:
+        return
+    for stated, equation_of_end, at_edge, edge in ends:
+        right = abs(stated - edge) <= _END if at_edge else _changes_sign(equation_of_end, stated)
+        if not right:
+            yield Problem(json_path(path), "interval-method",
+                          f"[{low:g}, {high:g}] is not {how} (method {printable(method)[:60]!r}): "
+                          "recompute it, or name the method that gives it")
+            return
+
+
+def _stated_interval_problems(base: list, m: Any) -> Iterator[Problem]:
+    """Without samples, what the stated statistics allow: a Student t interval of the mean is its mean ±
+    t·std/√n, and an order-statistic interval of the median lies within [min, max] (its ends are samples)."""
+    lat = _get(m, "latency")
+    n, level = _whole(_get(lat, "n")), _number(_get(lat, "confidence_level"))
+    mean, std = _number(_get(m, "latency_ms_mean")), _number(_get(m, "latency_ms_std"))
+    method = _get(lat, "mean_ci_method")
+    ends = [_number(_get(lat, "mean_ci", i)) for i in (0, 1)]
+    low, high = ends
+    if (isinstance(method, str) and "student" in method.lower() and n is not None and n > 1 and level is not None
+            and 0 < level < 1 and mean is not None and std is not None and low is not None and high is not None):
+        half = student_t_ppf(0.5 + level / 2, n - 1) * std / math.sqrt(n)
+        if not (_close(low, mean - half, abs_=1e-9 * max(1.0, abs(mean)))
+                and _close(high, mean + half, abs_=1e-9 * max(1.0, abs(mean)))):
+            yield Problem(json_path(base + ["latency", "mean_ci"]), "interval-method",
+                          f"interval {ends} is not the Student t interval mean ± t·std/√n = "
+                          f"[{mean - half:g}, {mean + half:g}] of its mean, std and n")
+    method = _get(lat, "median_ci_method")
+    lo_, hi_ = _number(_get(lat, "min")), _number(_get(lat, "max"))
+    ends = [_number(_get(lat, "median_ci", i)) for i in (0, 1)]
+    if isinstance(method, str) and "order statistic" in method.lower() and None not in (lo_, hi_, *ends):
+        assert lo_ is not None and hi_ is not None and ends[0] is not None and ends[1] is not None
+        if not (_at_most(lo_, ends[0]) and _at_most(ends[1], hi_)):
+            yield Problem(json_path(base + ["latency", "median_ci"]), "interval-method",
+                          f"an interval of order statistics is made of samples, but [{ends[0]:g}, {ends[1]:g}] "
+                          f"reaches outside [min, max] = [{lo_:g}, {hi_:g}]")
 
 
 def _timestamp_problems(path: list, value: Any) -> Iterator[Problem]:

@@ -12,8 +12,9 @@ them; the hidden checks use their own models, played from the judge's side
 from __future__ import annotations
 
 import functools
+import math
 import time
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +22,7 @@ import tinytorch
 from tinytorch.core.layers import Module
 from tinytorch.core.tensor import Tensor
 from tinytorch.olympics.schema import SCHEMA_VERSION
+from tinytorch.perf.distributions import clopper_pearson, student_t_ppf
 
 __all__ = ["SleepyModel", "FakeReport", "make_fake_report", "make_fake_submission", "example_class"]
 
@@ -54,6 +56,10 @@ def make_fake_report(name: str, latency_ms: float, size_mb: float, acc: float) -
     """A report with hand-set, internally consistent metrics: latency ``latency_ms``, size, accuracy ``acc``."""
     lat = latency_ms
     size_bytes = round(size_mb * 1e6)
+    # The intervals are the ones their methods give, as the validator recomputes them: the accuracy's
+    # from 100 test samples, the mean's from 10 runs with a standard deviation of a tenth of the mean.
+    low, high = clopper_pearson(round(acc * 100), 100) if 0 <= acc <= 1 else (max(0.0, acc - 0.05), acc + 0.05)
+    half = student_t_ppf(0.975, 9) * (lat / 10) / math.sqrt(10)
     system_info = {"platform": "Linux-test", "machine": "x86_64", "cpu_model": "test", "cpu_count": 2,
                    "python_version": "3.11.7", "numpy_version": "2.0.0",
                    "blas": {"library": "openblas", "version": None, "threads": 2},
@@ -63,11 +69,11 @@ def make_fake_report(name: str, latency_ms: float, size_mb: float, acc: float) -
               "dataset": {"name": "digits", "n_samples": 100, "sha256": "ab" * 32}}
     metrics = {
         "parameter_count": 1000, "model_size_bytes": size_bytes, "model_size_mb": size_bytes / 1_000_000,
-        "accuracy": acc, "accuracy_ci": {"low": max(0.0, acc - 0.05), "high": min(1.0, acc + 0.05),
-                                         "confidence_level": 0.95, "method": "Wilson score", "n_samples": 100},
+        "accuracy": acc, "accuracy_ci": {"low": low, "high": high, "confidence_level": 0.95,
+                                         "method": "Clopper-Pearson exact", "n_samples": 100},
         "latency_ms_mean": lat, "latency_ms_std": lat / 10,
         "latency": {"batch_size": 1, "n": 10, "warmup_runs": 2, "median": lat, "p90": lat * 1.1, "p99": lat * 1.2,
-                    "min": lat * 0.8, "max": lat * 1.3, "mean_ci": [lat * 0.95, lat * 1.05],
+                    "min": lat * 0.8, "max": lat * 1.3, "mean_ci": [lat - half, lat + half],
                     "median_ci": [lat * 0.9, lat * 1.1], "confidence_level": 0.95, "percentile_method": "linear",
                     "mean_ci_method": "Student t", "median_ci_method": "order statistics", "outliers": 0,
                     "stable": True, "stability_reason": "ok"},
@@ -94,25 +100,6 @@ def make_fake_submission() -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=None)
-def _exact_interval(correct: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """The Clopper-Pearson interval of ``correct / n``: the proportions whose binomial tails still reach
-    (1 - confidence) / 2, found by bisection (a class's submissions share few distinct counts)."""
-    from tinytorch.perf.distributions import binomial_cdf
-
-    tail = (1 - confidence) / 2
-
-    def solve(reaches: Callable[[float], bool]) -> float:
-        lo, hi = 0.0, 1.0            # reaches(lo) is False, reaches(hi) is True
-        for _ in range(50):
-            mid = (lo + hi) / 2
-            lo, hi = (lo, mid) if reaches(mid) else (mid, hi)
-        return (lo + hi) / 2
-
-    low = 0.0 if correct == 0 else solve(lambda p: 1 - binomial_cdf(correct - 1, n, p) >= tail)
-    high = 1.0 if correct == n else solve(lambda p: binomial_cdf(correct, n, p) <= tail)
-    return low, high
-
-
 def example_class(size: int = 30, seed: int = 0, samples_per_model: int = 40) -> dict[str, dict[str, Any]]:
     """``size`` valid optimized submissions (student id → document), as varied as a real class's.
 
@@ -135,7 +122,7 @@ def example_class(size: int = 30, seed: int = 0, samples_per_model: int = 40) ->
         for name, (median_ms, size_bytes, correct) in models.items():
             samples = list(rng.lognormal(np.log(median_ms), 0.05, samples_per_model))
             stats = BenchmarkResult(samples, warmup_runs=2).to_dict()
-            low, high = _exact_interval(correct, n_test)
+            low, high = clopper_pearson(correct, n_test)
             report = dict(template[name])
             metrics = dict(report["metrics"])
             metrics.update(

@@ -15,12 +15,16 @@ the artifacts are kept in ``mlartifacts/`` beside the database file.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-__all__ = ["log_submission", "flatten_numbers", "flatten_params"]
+from tinytorch.olympics.schema import printable
+
+__all__ = ["log_submission", "open_experiment", "TrackingError", "flatten_numbers", "flatten_params", "HTTP_LIMITS",
+           "limited_http"]
 
 _MAX_PARAM = 6000     # MLflow's limit on a parameter's value
 
@@ -49,22 +53,42 @@ def flatten_params(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
         yield prefix, ("" if value is None else str(value))[:_MAX_PARAM]
 
 
-def _client(tracking_uri: str) -> Any:
+#: MLflow's HTTP client settings for a command: a few quick retries and a timeout, so that a tracking
+#: server that does not answer costs seconds, not MLflow's default minutes (7 retries, 120 s each).
+HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0.5",
+               "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+
+
+class TrackingError(Exception):
+    """MLflow refused or failed: one line that says why (a bad URI, no database, no server, no permission)."""
+
+
+def _why(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return printable(f"{type(exc).__name__}: {text}")[:300]
+
+
+def open_experiment(tracking_uri: str, name: str) -> tuple[Any, str]:
+    """The client for ``tracking_uri`` and the id of the experiment ``name`` (made if missing).
+
+    Whatever MLflow raises (its own errors, a database driver's, a network library's) becomes a
+    :class:`TrackingError`; a missing extra stays an ImportError.
+    """
     try:
         from mlflow.tracking import MlflowClient
     except ImportError:
         raise ImportError("logging to MLflow needs the optional extra: pip install 'tinytorch[mlflow]'") from None
-    return MlflowClient(tracking_uri=tracking_uri)
-
-
-def _experiment(client: Any, name: str, tracking_uri: str) -> str:
-    found = client.get_experiment_by_name(name)
-    if found is not None:
-        return str(found.experiment_id)
-    location = None
-    if tracking_uri.startswith("sqlite:///"):
-        location = (Path(tracking_uri[len("sqlite:///"):]).resolve().parent / "mlartifacts").as_uri()
-    return str(client.create_experiment(name, artifact_location=location))
+    try:
+        client = MlflowClient(tracking_uri=tracking_uri)
+        found = client.get_experiment_by_name(name)
+        if found is not None:
+            return client, str(found.experiment_id)
+        location = None
+        if tracking_uri.startswith("sqlite:///"):
+            location = (Path(tracking_uri[len("sqlite:///"):]).resolve().parent / "mlartifacts").as_uri()
+        return client, str(client.create_experiment(name, artifact_location=location))
+    except Exception as exc:   # MLflow's clients raise from many libraries
+        raise TrackingError(f"the tracking store at {printable(tracking_uri)[:200]} failed: {_why(exc)}") from None
 
 
 def _log(client: Any, run_id: str, params: dict[str, str], metrics: dict[str, float]) -> None:
@@ -76,12 +100,26 @@ def _log(client: Any, run_id: str, params: dict[str, str], metrics: dict[str, fl
 
 
 def log_submission(document: dict[str, Any], results_path: str, tracking_uri: str,
-                   experiment: str = "tinytorch-olympics", run_name: Optional[str] = None) -> str:
-    """Log one valid results document; returns the parent run's id."""
+                   experiment: str = "tinytorch-olympics", run_name: Optional[str] = None,
+                   opened: Optional[tuple[Any, str]] = None) -> str:
+    """Log one valid results document; returns the parent run's id.
+
+    ``opened`` is what :func:`open_experiment` gave, to log many files through one client.
+    Raises :class:`TrackingError` when MLflow fails; the parent run is then marked FAILED.
+    """
+    client, experiment_id = opened or open_experiment(tracking_uri, experiment)
+    try:
+        return _log_runs(client, experiment_id, document, results_path, run_name)
+    except TrackingError:
+        raise
+    except Exception as exc:
+        raise TrackingError(f"MLflow failed while logging: {_why(exc)}") from None
+
+
+def _log_runs(client: Any, experiment_id: str, document: dict[str, Any], results_path: str,
+              run_name: Optional[str]) -> str:
     from tinytorch.olympics.plots import save_figures
 
-    client = _client(tracking_uri)
-    experiment_id = _experiment(client, experiment, tracking_uri)
     name = run_name or Path(results_path).stem
     parent = client.create_run(experiment_id, run_name=name,
                                tags={"submission_type": document["submission_type"],
@@ -108,10 +146,20 @@ def log_submission(document: dict[str, Any], results_path: str, tracking_uri: st
             import matplotlib
 
             matplotlib.use("Agg")
-            for plot in save_figures(document, folder, prefix=Path(results_path).stem):
+            for plot in save_figures(document, folder, prefix="results"):
                 client.log_artifact(parent_id, plot, artifact_path="plots")
         client.set_terminated(parent_id)
     except BaseException:
-        client.set_terminated(parent_id, status="FAILED")
+        try:
+            client.set_terminated(parent_id, status="FAILED")
+        except Exception:   # the store that failed may fail again: the first failure is the one to report
+            pass
         raise
     return str(parent_id)
+
+
+def limited_http() -> dict[str, str]:
+    """HTTP_LIMITS set in this process's environment where not already set; returns what was set."""
+    added = {key: value for key, value in HTTP_LIMITS.items() if key not in os.environ}
+    os.environ.update(added)
+    return added

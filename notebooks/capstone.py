@@ -791,9 +791,9 @@ else:
 # and `tinytorch-olympics leaderboard` ranks them all in five events. Speed and size count
 # only for models at least 90 % accurate.
 #
-# Look for an `=` next to a rank. It means a **tie**: the 95 % intervals overlap (the
-# median's interval for latency, the Wilson interval for accuracy), so the measurements
-# cannot say which of those submissions is better. Two accuracies of 0.975 and 0.972 on 359
+# Look for an `=` next to a rank. It means a **tie**: each figure lies within the other's
+# 95 % interval (the median's interval for latency, an exact interval for accuracy), so the
+# measurements cannot say which of those submissions is better. Two accuracies of 0.975 and 0.972 on 359
 # test images differ by one image. Ranking them apart would reward luck, not work. Bytes
 # are exact, so sizes tie only when they are equal.
 
@@ -825,7 +825,7 @@ else:
             continue
         _tied = [s.entry.student for s in _event.standings if s.rank == _mine[0].rank and s.entry.student != "you"]
         print(f"{_event.name:<17} rank {_mine[0].rank} of {len(_event.standings)}"
-              + (f", tied with {len(_tied)} (intervals overlap)" if _tied else ""))
+              + (f", tied with {len(_tied)} (within each other's intervals)" if _tied else ""))
     _fig, _ax = plt.subplots(figsize=(6.5, 4))
     draw_class_tradeoff(_ax, [e.point() for e in _entries], highlight="you")
     plt.show()

@@ -85,9 +85,12 @@ def test_without_samples_latency_is_judged_by_its_median_intervals(old):
 
     reference = without_samples(old, 1.0, 0.05)
     assert _verdicts(compare_documents(reference, without_samples(old, 1.3, 0.05)))["baseline latency"] == "worse"
-    overlapping = compare_documents(reference, without_samples(old, 1.3, 0.3))
+    # Each median within the other's interval: the intervals cannot tell them apart.
+    overlapping = compare_documents(without_samples(old, 1.0, 0.35), without_samples(old, 1.3, 0.3))
     assert _verdicts(overlapping)["baseline latency"] == "no significant change"
-    assert "non-overlapping 95% intervals of the median" in overlapping[0].method
+    assert "neither median within the other's 95% interval" in overlapping[0].method
+    # A wide interval on one side alone hides nothing: the tight side's interval excludes the other median.
+    assert _verdicts(compare_documents(reference, without_samples(old, 1.3, 0.3)))["baseline latency"] == "worse"
 
 
 def test_accuracy_is_judged_by_its_wilson_intervals_and_size_by_its_bytes(old):

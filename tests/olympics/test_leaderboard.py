@@ -42,8 +42,8 @@ def test_overlapping_intervals_share_a_rank_and_the_next_rank_counts_them():
 
 
 def test_a_tie_group_is_measured_from_its_first_member_not_chained():
-    # b overlaps a, c overlaps b but not a: c starts a group of its own.
-    entries = [_entry("a", 0.0100, 0.0006), _entry("b", 0.0110, 0.0006), _entry("c", 0.0120, 0.0003)]
+    # a and b each lie within the other's interval, b and c too, but a and c not: c starts a group of its own.
+    entries = [_entry("a", 0.0100, 0.0006), _entry("b", 0.0105, 0.0006), _entry("c", 0.0108, 0.0004)]
     assert _standings(rank(entries), "Latency Sprint") == [(1, True, "a"), (1, True, "b"), (3, False, "c")]
 
 
@@ -79,8 +79,8 @@ def test_student_ids_come_from_the_autograded_tree_and_invalid_files_are_never_r
 
 
 def test_a_file_given_by_name_is_its_own_student_and_a_student_enters_once(tmp_path):
-    doc = next(iter(example_class(1).values()))
-    for name in ("ada.json", "x/results.json", "y/ada.json", "class/z/capstone/results.json", "class/z/old.json"):
+    names = ("ada.json", "x/results.json", "y/ada.json", "class/z/capstone/results.json", "class/z/old.json")
+    for name, doc in zip(names, example_class(len(names)).values(), strict=True):   # each its own measurement
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(json.dumps(doc))
     entries, invalid = collect([str(tmp_path / "ada.json"), str(tmp_path / "x" / "results.json"),

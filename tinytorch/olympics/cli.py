@@ -39,6 +39,7 @@ from tinytorch.olympics import files  # noqa: E402
 from tinytorch.olympics.compare import (  # noqa: E402
     METRICS,
     Change,
+    added_models,
     compare_documents,
     missing_models,
     regressions,
@@ -60,9 +61,13 @@ _LINE_CHARS = 500            # a message quoting a huge value is cut here
 
 # ------------------------------------------------------------------ formatting
 def cut(text: str) -> str:
-    """``text`` on one line (escapes made visible) and at most _LINE_CHARS long: how every line is printed."""
+    """``text`` on one line (escapes made visible) and at most _LINE_CHARS long: how every line is printed.
+
+    Cut in the middle, so that both the file a line names and the verdict that ends it stay.
+    """
     text = printable(text)
-    return text if len(text) <= _LINE_CHARS else text[:_LINE_CHARS - 1] + "…"
+    half = _LINE_CHARS // 2
+    return text if len(text) <= _LINE_CHARS else text[:half - 1] + "…" + text[-half:]
 
 
 def format_problems(path: str, problems: Sequence[Problem]) -> list[str]:
@@ -161,12 +166,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
             continue
         differences = system_differences(old, new)
         if differences:
-            _print(["warning: the two files come from different systems, so their latencies are not comparable: "
+            _print(["warning: the two files come from different systems or test sets, so their figures are not "
+                    "comparable: "
                     + "; ".join(differences)])
         changes = compare_documents(old, new, args.min_effect)
         _print(format_changes(changes))
         lost = missing_models(old, new)
-        _print([f"{model}: in {args.old}, missing from {found.path}: nothing to compare" for model in lost])
+        _print([f"{model}: in {args.old}, missing from {found.path}: nothing to compare" for model in lost]
+               + [f"{model}: only in {found.path}, not in {args.old}: nothing to compare it with"
+                  for model in added_models(old, new)])
         worse = [f"{c.model} {c.metric}" for c in regressions(changes, args.fail_on)] + [f"{m} missing" for m in lost]
         regressed += bool(worse)
         _print([f"regression in {', '.join(worse)}" if worse
@@ -235,10 +243,24 @@ def _write_plots(doc: dict[str, Any], results_path: str, folder: Optional[str] =
     return save_figures(doc, folder or os.path.dirname(os.path.abspath(results_path)), prefix=stem)
 
 
+def _through_a_link(folder: str) -> bool:
+    """Whether some folder on the way to ``folder`` is a link (a student may plant one to send writes away)."""
+    return os.path.realpath(folder) != os.path.normpath(folder)
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
-    """The PNG files of one valid results file; an invalid one is listed and not drawn (exit 1)."""
-    document, problems = load_and_check(args.file)
-    if document is None or problems:
+    """The PNG files of one valid results file; an invalid one is listed and not drawn (exit 1); nothing
+    written (exit 2) where the output cannot be, or would land through a link."""
+    document: Any = None
+    if os.path.islink(args.file):
+        problems = [Problem("$", "readable", "a link, which is not followed: plot the file it points to")]
+    elif args.out is None and _through_a_link(os.path.dirname(os.path.abspath(args.file))):
+        _fail("plot", f"not plotted beside {args.file}: its folder is reached through a link, so the plots "
+                      "would land elsewhere; give --out")
+        return 2
+    else:
+        document, problems = load_and_check(args.file)
+    if problems or document is None:
         _print(format_problems(args.file, problems))
         _print([f"{args.file}: not plotted: the file is not a valid submission"], sys.stderr)
         return 1

@@ -22,7 +22,8 @@ from typing import Any, Callable, Optional
 
 from tinytorch.perf.comparison import TEST_METHOD, mann_whitney_u, significant_change
 
-__all__ = ["METRICS", "Change", "compare_documents", "system_differences", "regressions", "missing_models"]
+__all__ = ["METRICS", "Change", "compare_documents", "system_differences", "regressions", "missing_models",
+           "added_models"]
 
 METRICS = ("latency", "accuracy", "size")
 MODELS = ("baseline", "optimized")
@@ -52,8 +53,13 @@ def _ratio(old: float, new: float) -> float:
     return new / old if old else float("inf") if new else 1.0
 
 
-def _overlap(a: Any, b: Any) -> bool:
-    return bool(a[0] <= b[1] and b[0] <= a[1])
+def _within_each_other(a: float, a_interval: Any, b: float, b_interval: Any) -> bool:
+    """Whether each value lies within the other's interval: then neither measurement rules out the other.
+
+    Both ways, not a mere overlap: a file that drops its samples and states an interval
+    spanning everything would otherwise hide any regression as noise.
+    """
+    return bool(b_interval[0] <= a <= b_interval[1] and a_interval[0] <= b <= a_interval[1])
 
 
 def _latency(model: str, old: dict[str, Any], new: dict[str, Any], min_effect: float) -> Change:
@@ -64,8 +70,8 @@ def _latency(model: str, old: dict[str, Any], new: dict[str, Any], min_effect: f
         method = f"{TEST_METHOD}, p < 0.05, and a median ratio of at least {min_effect:g}"
         clear = p_value < 0.05
     elif lo.get("median_ci") and ln.get("median_ci"):
-        method = f"non-overlapping 95% intervals of the median, and a ratio of at least {min_effect:g}"
-        clear = not _overlap(lo["median_ci"], ln["median_ci"])
+        method = f"neither median within the other's 95% interval, and a ratio of at least {min_effect:g}"
+        clear = not _within_each_other(lo["median"], lo["median_ci"], ln["median"], ln["median_ci"])
     else:
         method = f"a ratio of at least {min_effect:g} (no samples or intervals to test)"
         clear = True
@@ -75,9 +81,9 @@ def _latency(model: str, old: dict[str, Any], new: dict[str, Any], min_effect: f
 
 def _accuracy(model: str, old: dict[str, Any], new: dict[str, Any], min_effect: float) -> Change:
     co, cn = old["accuracy_ci"], new["accuracy_ci"]
-    clear = not _overlap((co["low"], co["high"]), (cn["low"], cn["high"]))
+    clear = not _within_each_other(old["accuracy"], (co["low"], co["high"]), new["accuracy"], (cn["low"], cn["high"]))
     return _decide(model, "accuracy", old["accuracy"], new["accuracy"], clear, 1.0,
-                   "non-overlapping 95% Wilson intervals", None, lower_is_better=False)
+                   "neither accuracy within the other's 95% interval", None, lower_is_better=False)
 
 
 def _size(model: str, old: dict[str, Any], new: dict[str, Any], min_effect: float) -> Change:
@@ -110,6 +116,11 @@ def missing_models(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [model for model in MODELS if model in old and model not in new]
 
 
+def added_models(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The models NEW holds and OLD does not: nothing to compare them with, which is said, not hidden."""
+    return missing_models(new, old)
+
+
 def regressions(changes: list[Change], fail_on: tuple[str, ...] = METRICS) -> list[Change]:
     """The changes that got significantly worse in one of the ``fail_on`` metrics."""
     return [c for c in changes if c.verdict == "worse" and c.metric in fail_on]
@@ -119,6 +130,9 @@ def system_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """What differs between the machines and software of two results documents (``key: old -> new``)."""
     a, b = old.get("system_info", {}), new.get("system_info", {})
     found = [f"{key}: {a.get(key)!r} -> {b.get(key)!r}" for key in _SYSTEM_KEYS if a.get(key) != b.get(key)]
+    sets = [(d.get("baseline", {}).get("benchmark_config", {}).get("dataset") or {}) for d in (old, new)]
+    found += [f"test set {key}: {sets[0].get(key)!r} -> {sets[1].get(key)!r}" for key in ("name", "sha256", "n_samples")
+              if sets[0].get(key) != sets[1].get(key)]
     blas_a, blas_b = a.get("blas") or {}, b.get("blas") or {}
     found += [f"blas {key}: {blas_a.get(key)!r} -> {blas_b.get(key)!r}"
               for key in sorted(set(blas_a) | set(blas_b)) if blas_a.get(key) != blas_b.get(key)]

@@ -99,7 +99,8 @@ def _event_figure(event: Event, top: int) -> Figure:
 
 def _page(events: Sequence[Event], invalid: Sequence[tuple[str, str, list[Problem]]], rules: Rules,
           png: bytes) -> str:
-    e = html.escape
+    def e(text: str) -> str:   # control and bidi characters from a folder name shown, not obeyed
+        return html.escape(printable(text))
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>TinyTorch Olympics: leaderboard</title>",
              "<style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;"

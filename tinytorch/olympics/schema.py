@@ -196,6 +196,10 @@ def _report_problems(name: str, report: Any) -> Iterator[Problem]:
         yield Problem(json_path(base + ["model_size_mb"]), "size-units",
                       f"model_size_mb is {size_mb:g} but model_size_bytes / 1,000,000 is {size_b / 1e6:g} "
                       "(MB here means 10^6 bytes, not MiB)")
+    count = _whole(_get(m, "parameter_count"))
+    if size_b is not None and count is not None and size_b * 8 < count:
+        yield Problem(json_path(base + ["model_size_bytes"]), "size-floor",
+                      f"{size_b:g} stored bytes cannot hold {count:,} parameter values: each takes at least a bit")
     tput = _number(_get(m, "throughput_samples_per_sec"))
     tput_detail = _number(_get(m, "throughput", "samples_per_sec"))
     if tput is not None and tput_detail is not None and not _close(tput, tput_detail):
@@ -385,10 +389,6 @@ def _accuracy_interval_problems(path: list, aci: Any, acc: Optional[float]) -> I
         how = f"Wilson's score interval of {k}/{n} at {level:g}"
     elif "clopper" in name:
         tail = (1 - level) / 2
-        try:
-            regularized_beta(k + 1.0, float(n - k), 0.5)
-        except ArithmeticError:   # counts too large for the series: left to the bracketing rules
-            return
         def lower(p: float) -> float:    # P(X >= k | p) - tail
             return regularized_beta(float(k), n - k + 1.0, p) - tail
         def upper(p: float) -> float:    # P(X <= k | p) - tail
@@ -398,7 +398,10 @@ def _accuracy_interval_problems(path: list, aci: Any, acc: Optional[float]) -> I
     else:
         return
     for stated, equation_of_end, at_edge, edge in ends:
-        right = abs(stated - edge) <= _END if at_edge else _changes_sign(equation_of_end, stated)
+        try:
+            right = abs(stated - edge) <= _END if at_edge else _changes_sign(equation_of_end, stated)
+        except (ArithmeticError, ValueError):   # counts beyond the series' reach: left to the bracketing rules
+            continue
         if not right:
             yield Problem(json_path(path), "interval-method",
                           f"[{low:g}, {high:g}] is not {how} (method {printable(method)[:60]!r}): "

@@ -55,7 +55,7 @@ def flatten_params(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
 
 #: MLflow's HTTP client settings for a command: a few quick retries and a timeout, so that a tracking
 #: server that does not answer costs seconds, not MLflow's default minutes (7 retries, 120 s each).
-HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0.5",
+HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
                "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 
 
@@ -120,7 +120,7 @@ def _log_runs(client: Any, experiment_id: str, document: dict[str, Any], results
               run_name: Optional[str]) -> str:
     from tinytorch.olympics.plots import save_figures
 
-    name = run_name or Path(results_path).stem
+    name = printable(run_name or Path(results_path).stem)[:200]
     parent = client.create_run(experiment_id, run_name=name,
                                tags={"submission_type": document["submission_type"],
                                      "schema_version": document["schema_version"]})

@@ -56,7 +56,8 @@ def _duplicate_keys(document: Any) -> list[Problem]:
                                  f"the key {printable(key)!r} appears more than once in this object")
                          for key in dict.fromkeys(value.duplicates)]
         members = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-        pending.extend((member, [*path, key]) for key, member in members)
+        # Only objects hold keys: a flat list of numbers has nothing to look at.
+        pending.extend((member, [*path, key]) for key, member in members if isinstance(member, (dict, list)))
     return problems
 
 

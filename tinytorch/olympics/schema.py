@@ -585,6 +585,15 @@ def _unknown_keys(path: list, instance: dict[str, Any], known: set[str]) -> Iter
         yield Problem(json_path([*path, key]), "unknown-key", f"no such field in schema {SCHEMA_VERSION}; {hint}")
 
 
+def _unrepresentable_scalar(where: tuple[Any, list]) -> Iterator[Problem]:
+    value, path = where
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        yield Problem(json_path(path), "finite", f"{value} is not allowed: JSON has no NaN or Infinity")
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max:
+        yield Problem(json_path(path), "range", f"an integer of {len(str(abs(value)))} digits is beyond the "
+                      "range of a double (about 1.8e308); no measurement is that large")
+
+
 def _unrepresentable(document: Any) -> Iterator[Problem]:
     """Every NaN, infinity or integer too large for a float in ``document``, in document order.
 
@@ -594,14 +603,85 @@ def _unrepresentable(document: Any) -> Iterator[Problem]:
     pending: list[tuple[Any, list]] = [(document, [])]
     while pending:
         value, path = pending.pop()
-        if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-            yield Problem(json_path(path), "finite", f"{value} is not allowed: JSON has no NaN or Infinity")
-        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max:
-            yield Problem(json_path(path), "range", f"an integer of {len(str(abs(value)))} digits is beyond the "
-                          "range of a double (about 1.8e308); no measurement is that large")
+        yield from _unrepresentable_scalar((value, path))
+        if isinstance(value, list) and not any(isinstance(member, (dict, list)) for member in value):
+            # A flat list (of samples, say): its numbers are looked at here, not pushed one by one.
+            for index, member in enumerate(value):
+                if (isinstance(member, float) and not math.isfinite(member)) or (
+                        isinstance(member, int) and not isinstance(member, bool) and abs(member) > sys.float_info.max):
+                    pending.append((member, [*path, index]))
+                    yield from _unrepresentable_scalar(pending.pop())
+            continue
         members = list(value.items()) if isinstance(value, dict) else \
             list(enumerate(value)) if isinstance(value, list) else []
         pending.extend((member, [*path, key]) for key, member in reversed(members))
+
+
+#: Arrays of samples, by where they are: checked with numpy, not number by number by jsonschema.
+_SAMPLE_ARRAYS = ((("baseline", "metrics", "latency", "samples_ms"), ("$defs", "metrics", "properties", "latency",
+                                                                      "properties", "samples_ms")),
+                  (("optimized", "metrics", "latency", "samples_ms"), ("$defs", "metrics", "properties", "latency",
+                                                                       "properties", "samples_ms")),
+                  *((("improvements", "median_speedup", side), ("properties", "improvements", "properties",
+                                                                "median_speedup", "properties", side))
+                    for side in ("baseline_samples_ms", "optimized_samples_ms")))
+#: At most this many problems are listed for the items of one array; the rest are counted.
+_ITEM_PROBLEMS = 20
+
+
+def _long_arrays_apart(document: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """``document`` with each array of samples that holds only numbers cut to its first two, and the problems
+    of those arrays (their length, and each number outside the items' range), found with numpy.
+
+    jsonschema walks a number at a time, several times over (``unevaluatedProperties``
+    evaluates again), so that 200,000 samples took seconds. The numbers are the same and so
+    are the messages: an item outside its range is described by the item schema itself.
+    """
+    problems: list[Problem] = []
+    view = document
+    schema = _structure_validator().schema
+    for path, where in _SAMPLE_ARRAYS:
+        values = _get(document, *path)
+        if not isinstance(values, list) or len(values) <= 2 or not all(
+                type(v) in (int, float) for v in values):
+            continue
+        rule = schema
+        for key in where:
+            rule = rule[key]
+        if "maxItems" in rule and len(values) > rule["maxItems"]:
+            problems.append(Problem(json_path(list(path)), "maxItems",
+                                    f"{len(values):,} items, more than the {rule['maxItems']:,} allowed"))
+        numbers = np.asarray([float(v) if abs(v) <= sys.float_info.max else math.inf for v in values])
+        item = rule.get("items", {})
+        with np.errstate(invalid="ignore"):
+            masks = {key: (numbers < item[key] if key == "minimum" else numbers <= item[key] if
+                           key == "exclusiveMinimum" else numbers > item[key])
+                     for key in ("minimum", "exclusiveMinimum", "maximum") if key in item}
+        indices = np.flatnonzero(np.logical_or.reduce(list(masks.values()))) if masks else np.zeros(0, dtype=int)
+        item_validator = type(_structure_validator())(item)
+        for index in indices[:_ITEM_PROBLEMS]:
+            problems += [Problem(json_path([*path, int(index)]), error.validator, error.message)
+                         for error in item_validator.iter_errors(values[index])]
+        rest = np.zeros(numbers.shape, dtype=bool)
+        rest[indices[_ITEM_PROBLEMS:]] = True
+        for key, mask in masks.items():
+            more = int(np.count_nonzero(mask & rest))
+            if more:
+                problems.append(Problem(json_path(list(path)), key, f"and {more:,} more items beyond the {key} "
+                                                                     f"of {item[key]:g}"))
+        view = _replaced(view, path, values[:2])
+    return view, problems
+
+
+def _replaced(document: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """A copy of ``document`` with ``value`` at ``path``, sharing everything not on the way to it."""
+    top = dict(document)
+    here = top
+    for key in path[:-1]:
+        here[key] = dict(here[key])
+        here = here[key]
+    here[path[-1]] = value
+    return top
 
 
 def submission_problems(document: Any) -> list[Problem]:
@@ -619,7 +699,8 @@ def submission_problems(document: Any) -> list[Problem]:
         return [Problem("$.schema_version", "version", f"unknown schema_version {document.get('schema_version')!r}; "
                         f"this validator knows {', '.join(KNOWN_VERSIONS)}")]
     found: list[Problem] = []
-    for error in _structure_validator().iter_errors(document):
+    document_checked, found = _long_arrays_apart(document)
+    for error in _structure_validator().iter_errors(document_checked):
         if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict):
             found += _unknown_keys(list(error.absolute_path), error.instance, _known_keys(error.schema))
         else:

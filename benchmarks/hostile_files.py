@@ -4,7 +4,12 @@ Each file is validated in its own process, as a user would run it, and timed aga
 same command on a valid example in the same run (the ratio is what is stable on a shared
 machine; the absolute time says whether a hostile file costs more than an honest one).
 `/dev/zero` is read under an address-space limit, so a reader that tried to hold it would
-fail rather than fill the machine. Run: python benchmarks/hostile_files.py
+fail rather than fill the machine.
+
+Then the class commands (validate, plot, compare, leaderboard, log) on the largest file the
+schema allows (every array of samples at its ``maxItems``, every string at its ``maxLength``,
+under the 5 MB a file may take), each as a ratio to the same command on a typical file, run
+side by side. Run: python benchmarks/hostile_files.py
 """
 
 from __future__ import annotations
@@ -63,7 +68,80 @@ def run(args: list[str]) -> tuple[float, subprocess.CompletedProcess]:
     return time.perf_counter() - start, done
 
 
+def largest_file(folder: Path) -> Path:
+    """The largest valid file the schema allows: 4 arrays of 100,000 samples, the longest strings, a note of
+    10,000 characters; statistics recomputed so that it is valid."""
+    sys.path.insert(0, str(ROOT))
+    import random
+
+    from tests.olympics.conftest import with_samples
+    from tinytorch.olympics.schema import submission_problems
+    from tinytorch.perf.comparison import median_ratio
+    rng = random.Random(0)
+    doc = json.loads((EXAMPLES / "valid" / "optimized_median_speedup.json").read_text())
+    samples = [round(rng.lognormvariate(-4, 0.3), 6) for _ in range(100_000)]
+    doc = with_samples(doc, samples)
+    swapped = with_samples({"baseline": doc["optimized"], **{k: v for k, v in doc.items() if k != "baseline"}},
+                           [round(v * 0.5, 7) for v in samples])
+    doc["optimized"] = swapped["baseline"]
+    entry = doc["improvements"]["median_speedup"]
+    entry.update(baseline_samples_ms=samples, optimized_samples_ms=[round(v * 0.5, 7) for v in samples],
+                 rounds=100, runs_per_round=1000)
+    found = median_ratio(entry["baseline_samples_ms"], entry["optimized_samples_ms"], entry["confidence_level"])
+    entry.update(ratio=found.ratio, ci=[found.low, found.high], verdict=found.verdict)
+    b, o = doc["baseline"]["metrics"], doc["optimized"]["metrics"]
+    doc["improvements"]["speedup"] = b["latency_ms_mean"] / o["latency_ms_mean"]
+    doc["notes"] = "n" * 10_000
+    doc["optimized"]["techniques_applied"] = ["t" * 200] * 64
+    problems = submission_problems(doc)
+    assert not problems, problems[:3]
+    path = folder / "largest" / "capstone" / "results.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def class_commands(tmp: Path) -> None:
+    """Each class command on the largest file and on a typical one, interleaved; the ratio of medians."""
+    big = largest_file(tmp)
+    typical = tmp / "typical" / "capstone" / "results.json"
+    typical.parent.mkdir(parents=True)
+    shutil.copy(EXAMPLES / "valid" / "optimized_median_speedup.json", typical)
+    print(f"\nclass commands: largest file {big.stat().st_size / 1e6:.2f} MB against a typical "
+          f"{typical.stat().st_size / 1e3:.0f} kB file")
+
+    def commands(path: Path) -> dict[str, list[str]]:
+        out = tmp / f"out-{path.parts[-3]}"
+        out.mkdir(exist_ok=True)
+        found = {"validate": ["validate", str(path)], "plot": ["plot", str(path), "--out", str(out)],
+                 "compare": ["compare", str(path), str(path)],
+                 "leaderboard": ["leaderboard", str(path.parents[1]), "--out", str(out)]}
+        try:
+            import mlflow  # noqa: F401
+            found["log"] = ["log", str(path), "--tracking-uri", f"sqlite:///{out / 'mlflow.db'}"]
+        except ImportError:
+            pass
+        return found
+
+    print(f"{'command':<12} {'typical s':>9} {'largest s':>9} {'ratio':>6} rc")
+    for name, big_args in commands(big).items():
+        small_args = commands(typical)[name]
+        pairs = []
+        for _ in range(REPEATS):
+            timed = []
+            for args in (small_args, big_args):
+                start = time.perf_counter()
+                done = subprocess.run([sys.executable, "-m", "tinytorch.olympics.cli", *args], capture_output=True,
+                                      timeout=300, env=dict(os.environ, PYTHONIOENCODING="utf-8"))
+                timed.append(time.perf_counter() - start)
+            pairs.append(timed)
+        small, large = (statistics.median(t[i] for t in pairs) for i in (0, 1))
+        print(f"{name:<12} {small:9.2f} {large:9.2f} {large / small:6.2f} {done.returncode}")
+
+
 def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        class_commands(Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
         cases = [(f"examples/{p.parent.name}/{p.name}", [str(p)]) for p in sorted(EXAMPLES.glob("*/*.json"))]
         cases += hostile_files(Path(tmp))

@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -163,16 +164,24 @@ class TestTreeWalks:
         assert code == 2 and "Traceback" not in err and "too-deep" in out, err
         assert all(len(line) <= 500 for line in out.splitlines())
 
-    @pytest.mark.skipif(os.geteuid() == 0, reason="root enters any folder: a folder it cannot enter needs a user")
-    def test_a_folder_that_cannot_be_entered_is_that_students_problem(self, tmp_path):
-        root = tree(tmp_path / "autograded", dict(list(example_class(2).items())))
-        (root / "mallory").mkdir()
-        (root / "mallory").chmod(0)
+    def test_a_folder_or_file_that_cannot_be_read_is_that_students_problem(self, tmp_path):
+        root = tree(tmp_path / "autograded", dict(list(example_class(4, seed=5).items())))
+        locked, unreadable = sorted(p.name for p in root.iterdir())[:2]
+        (root / locked / "capstone").chmod(0)
+        (root / unreadable / "capstone" / "results.json").chmod(0)
+        command = [sys.executable, "-m", "tinytorch.olympics.cli", "leaderboard", str(root)]
+        if os.geteuid() == 0:   # root reads anything: drop the capabilities that let it, so permissions bite
+            setpriv = shutil.which("setpriv")
+            assert setpriv, "util-linux's setpriv is needed to run this as root"
+            command = [setpriv, "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search", *command]
         try:
-            entries, invalid = collect([str(root)])
+            done = subprocess.run(command, capture_output=True, text=True, timeout=120)
         finally:
-            (root / "mallory").chmod(0o755)
-        assert len(entries) == 2 and invalid[0][0] == "mallory"
+            (root / locked / "capstone").chmod(0o755)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
+        assert "2 ranked, 2 invalid" in done.stdout
+        assert f"  {locked}: $: [readable] cannot enter the folder: Permission denied" in done.stdout
+        assert f"  {unreadable}: $: [readable] cannot read the file: Permission denied" in done.stdout
 
     def test_a_folder_that_cannot_be_entered_as_root_is_one_that_is_not_a_folder_at_all(self, tmp_path):
         # Root enters any folder, so here the walk meets a name whose folder vanished under it.
@@ -409,6 +418,15 @@ class TestWhatAReviewerFound:
         entries, invalid = collect([str(tree(tmp_path / "autograded", documents))])
         assert "odd" not in {e.student for e in entries} and len(entries) == 5
         assert [(s, p[0].rule) for s, _, p in invalid] == [("odd", "not-the-class")], invalid
+
+    def test_L03_in_a_class_of_two_that_disagree_the_test_set_is_the_capstones_own(self, tmp_path):
+        documents = dict(list(example_class(1, seed=2).items()))
+        odd = copy.deepcopy(next(iter(documents.values())))
+        for name in ("baseline", "optimized"):
+            odd[name]["benchmark_config"]["dataset"].update(name="trivial", sha256="0" * 64)
+        documents["odd"] = odd
+        entries, invalid = collect([str(tree(tmp_path / "autograded", documents))])
+        assert [e.student for e in entries] == ["student0001"] and [s for s, _, _ in invalid] == ["odd"]
 
     def test_L07_a_hard_link_or_a_copy_of_another_students_file_enters_for_nobody(self, tmp_path):
         documents = dict(list(example_class(3, seed=2).items()))

@@ -525,3 +525,25 @@ class TestWhatAReviewerFound:
         assert "size-floor" in {p.rule for p in submission_problems(doc)}
         doc["optimized"]["metrics"]["parameter_count"] = 0
         assert "minimum" in {p.rule for p in submission_problems(doc)}
+
+
+class TestCostIsBounded:
+    """What the schema's caps buy: a verdict whose size, like its cost, does not grow with the file
+    (the time on the largest files is benchmarks/hostile_files.py's, as a ratio to a typical file)."""
+
+    def test_an_array_past_its_cap_is_refused_by_its_length_and_not_recomputed_from(self):
+        doc = copy.deepcopy(VALID)
+        doc["baseline"]["metrics"]["latency"]["samples_ms"] = [0.5] * 600_000
+        problems = submission_problems(doc)
+        assert [(p.path, p.rule) for p in problems] == [("$.baseline.metrics.latency.samples_ms", "maxItems")]
+
+    def test_items_out_of_range_are_listed_twenty_times_and_then_counted(self):
+        doc = copy.deepcopy(VALID)
+        doc["baseline"]["metrics"]["latency"]["samples_ms"] = [-1.0] * 5000 + [1e300] * 7
+        found = [p for p in submission_problems(doc) if p.path.startswith("$.baseline.metrics.latency.samples_ms[")]
+        assert sorted(p.path for p in found) == sorted(f"$.baseline.metrics.latency.samples_ms[{i}]" for i in range(20))
+        assert all(p.message == "-1.0 is less than the minimum of 0" for p in found)
+        summaries = [p for p in submission_problems(doc) if p.path == "$.baseline.metrics.latency.samples_ms"]
+        assert {(p.rule, p.message) for p in summaries if p.message.startswith("and ")} == {
+            ("minimum", "and 4,980 more items beyond the minimum of 0"),
+            ("maximum", "and 7 more items beyond the maximum of 3.6e+06")}

@@ -55,8 +55,9 @@ def _duplicate_keys(document: Any) -> list[Problem]:
             problems += [Problem(json_path([*path, key]), "duplicate-key",
                                  f"the key {printable(key)!r} appears more than once in this object")
                          for key in dict.fromkeys(value.duplicates)]
+        if isinstance(value, list) and not any(issubclass(kind, (dict, list)) for kind in set(map(type, value))):
+            continue   # only objects hold keys: a flat list of numbers has nothing to look at
         members = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-        # Only objects hold keys: a flat list of numbers has nothing to look at.
         pending.extend((member, [*path, key]) for key, member in members if isinstance(member, (dict, list)))
     return problems
 

@@ -604,13 +604,15 @@ def _unrepresentable(document: Any) -> Iterator[Problem]:
     while pending:
         value, path = pending.pop()
         yield from _unrepresentable_scalar((value, path))
-        if isinstance(value, list) and not any(isinstance(member, (dict, list)) for member in value):
-            # A flat list (of samples, say): its numbers are looked at here, not pushed one by one.
-            for index, member in enumerate(value):
-                if (isinstance(member, float) and not math.isfinite(member)) or (
-                        isinstance(member, int) and not isinstance(member, bool) and abs(member) > sys.float_info.max):
-                    pending.append((member, [*path, index]))
-                    yield from _unrepresentable_scalar(pending.pop())
+        kinds = set(map(type, value)) if isinstance(value, list) else set()
+        if kinds and not any(issubclass(kind, (dict, list)) for kind in kinds):
+            # A flat list (of samples, say): its numbers are looked at together, not pushed one by one.
+            if kinds == {float}:
+                suspects = np.flatnonzero(~np.isfinite(np.asarray(value, dtype=np.float64))).tolist()
+            else:
+                suspects = [i for i, member in enumerate(value) if isinstance(member, (int, float))]
+            for index in suspects:
+                yield from _unrepresentable_scalar((value[index], [*path, index]))
             continue
         members = list(value.items()) if isinstance(value, dict) else \
             list(enumerate(value)) if isinstance(value, list) else []
@@ -642,8 +644,7 @@ def _long_arrays_apart(document: dict[str, Any]) -> tuple[dict[str, Any], list[P
     schema = _structure_validator().schema
     for path, where in _SAMPLE_ARRAYS:
         values = _get(document, *path)
-        if not isinstance(values, list) or len(values) <= 2 or not all(
-                type(v) in (int, float) for v in values):
+        if not isinstance(values, list) or len(values) <= 2 or not set(map(type, values)) <= {int, float}:
             continue
         rule = schema
         for key in where:
@@ -651,19 +652,24 @@ def _long_arrays_apart(document: dict[str, Any]) -> tuple[dict[str, Any], list[P
         if "maxItems" in rule and len(values) > rule["maxItems"]:
             problems.append(Problem(json_path(list(path)), "maxItems",
                                     f"{len(values):,} items, more than the {rule['maxItems']:,} allowed"))
-        numbers = np.asarray([float(v) if abs(v) <= sys.float_info.max else math.inf for v in values])
+        try:
+            numbers = np.asarray(values, dtype=np.float64)
+        except OverflowError:   # an integer beyond the float range: reported as such by the finiteness walk
+            numbers = np.asarray([float(v) if abs(v) <= sys.float_info.max else math.inf for v in values])
         item = rule.get("items", {})
         with np.errstate(invalid="ignore"):
             masks = {key: (numbers < item[key] if key == "minimum" else numbers <= item[key] if
                            key == "exclusiveMinimum" else numbers > item[key])
                      for key in ("minimum", "exclusiveMinimum", "maximum") if key in item}
+        # The first two items stay in the view, where jsonschema reports them: the rest are listed here.
         indices = np.flatnonzero(np.logical_or.reduce(list(masks.values()))) if masks else np.zeros(0, dtype=int)
+        indices = indices[indices >= 2]
         item_validator = type(_structure_validator())(item)
-        for index in indices[:_ITEM_PROBLEMS]:
+        for index in indices[:_ITEM_PROBLEMS - 2]:
             problems += [Problem(json_path([*path, int(index)]), error.validator, error.message)
                          for error in item_validator.iter_errors(values[index])]
         rest = np.zeros(numbers.shape, dtype=bool)
-        rest[indices[_ITEM_PROBLEMS:]] = True
+        rest[indices[_ITEM_PROBLEMS - 2:]] = True
         for key, mask in masks.items():
             more = int(np.count_nonzero(mask & rest))
             if more:
@@ -700,9 +706,14 @@ def submission_problems(document: Any) -> list[Problem]:
                         f"this validator knows {', '.join(KNOWN_VERSIONS)}")]
     found: list[Problem] = []
     document_checked, found = _long_arrays_apart(document)
+    # An array the schema refuses as too long is not recomputed from: its length is the problem.
+    semantic_view = document
+    for path, _ in _SAMPLE_ARRAYS:
+        if any(p.rule == "maxItems" and p.path == json_path(list(path)) for p in found):
+            semantic_view = _replaced(semantic_view, path, None)
     for error in _structure_validator().iter_errors(document_checked):
         if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict):
             found += _unknown_keys(list(error.absolute_path), error.instance, _known_keys(error.schema))
         else:
             found.append(Problem(json_path(error.absolute_path), error.validator, error.message))
-    return found + list(_unrepresentable(document)) + semantic_problems(document)
+    return found + list(_unrepresentable(document)) + semantic_problems(semantic_view)

@@ -818,6 +818,9 @@ else:
             Path(_folder, f"{_student}.json").write_text(json.dumps(_doc))
         shutil.copy("results.json", Path(_folder, "you.json"))
         _entries, _invalid = collect([_folder])
+    for _student, _, _problems in _invalid:
+        if _student == "you":
+            print(f"Your results.json is not ranked: {_problems[0] if _problems else 'it could not be read'}")
     for _event in rank(_entries):
         _mine = [s for s in _event.standings if s.entry.student == "you"]
         if not _mine:
